@@ -1,0 +1,51 @@
+// Package nft manages nf_tables over netlink without the nft binary:
+// tables, chains, rules, sets, maps and elements, stateful objects and
+// flowtables, changed through atomic batches and read back losslessly.
+//
+//	c, err := nft.Dial(nil)
+//	b := c.NewBatch()
+//	b.AddTable(&nft.Table{Family: nft.FamilyINet, Name: "filter"})
+//	b.AddChain(&nft.Chain{Family: nft.FamilyINet, Table: "filter", Name: "input",
+//		Type: nft.ChainTypeFilter, Hook: nft.HookInput, Policy: nft.PolicyDrop})
+//	b.AddRule(&nft.Rule{Family: nft.FamilyINet, Table: "filter", Chain: "input", Exprs: ...})
+//	err = b.Commit(ctx) // one transaction; handles are written back
+//
+// Rule expressions are the types of package expr.
+//
+// # Network namespaces
+//
+// Dial(&Config{NetNS: fd}) binds the socket inside the namespace fd refers
+// to; every operation of that Conn then acts there. No thread switches
+// namespaces.
+//
+// # Concurrency
+//
+// A Conn is safe for concurrent use; operations on it are serialised. A
+// Batch is not safe for concurrent use. Iterators returned by All...
+// hold the connection until they finish or the loop breaks.
+//
+// # Errors
+//
+// Invalid input is rejected before anything is sent, with an error wrapping
+// ErrInvalid that names the field and value. Kernel failures are *Error
+// values (an alias of the shared nfkit error type): operation, object, index
+// of the failing batch operation, errno and the kernel's extended-ack
+// message. errors.Is works with unix errnos, fs.ErrExist, fs.ErrNotExist and
+// ErrConflict.
+//
+// # Atomicity
+//
+// A Batch commits as one nf_tables transaction (BATCH_BEGIN ... BATCH_END
+// in one sendmsg): all of it applies or none of it does, exactly like one
+// `nft -f` file. Setting Batch.Gen makes the commit conditional on the
+// ruleset generation (ErrConflict if someone else committed in between);
+// Conn.Retry rebuilds and retries. Listing is not transactional: a dump that
+// races with a commit is retried by List... and reported as
+// ErrDumpInterrupted by All....
+//
+// # Kernel requirements
+//
+// nf_tables with extended acks (Linux 4.12+). Table owner flag: 5.12;
+// inet ingress: 5.10; netdev egress: 5.16; Destroy operations: 6.3; table
+// persist flag: 6.9. Tested on 6.18.
+package nft
