@@ -46,6 +46,10 @@ type Error struct {
 	Offset  int        // extended-ack offset into the failing message, if any
 	Table   ErrnoTable // subsystem meanings of Errno; may be nil
 	Err     error      // a non-errno cause (e.g. ErrOverrun), if any
+	// Request is the failing request (netlink header included) when the
+	// kernel echoed it in full; ipset does, with the line number of the
+	// failing entry written into it. Nil otherwise.
+	Request []byte
 }
 
 func (e *Error) Error() string {

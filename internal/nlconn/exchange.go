@@ -8,7 +8,7 @@ import (
 )
 
 func kernelError(a ackInfo, index int) *Error {
-	return &Error{Index: index, Errno: a.errno, Message: a.message, Offset: a.offset}
+	return &Error{Index: index, Errno: a.errno, Message: a.message, Offset: a.offset, Request: a.request}
 }
 
 // Execute sends one request with NLM_F_ACK and returns the replies that

@@ -69,6 +69,7 @@ type ackInfo struct {
 	seq     uint32     // sequence number of the message it answers
 	message string     // extended ack text
 	offset  int
+	request []byte // the echoed request, when the error carries more than its header
 }
 
 // parseAck decodes an NLMSG_ERROR payload: a negative errno, the header of
@@ -84,6 +85,15 @@ func parseAck(m netlink.Message) (ackInfo, error) {
 	a := ackInfo{seq: binary.NativeEndian.Uint32(d[4+8 : 4+12])}
 	if code < 0 {
 		a.errno = unix.Errno(-code)
+	}
+	if m.Header.Flags&(netlink.AcknowledgeTLVs|netlink.Capped) == 0 && code < 0 {
+		// An uncapped error echoes the whole request. The kernel caps its
+		// own errors (NETLINK_CAP_ACK is on), so a full echo comes from a
+		// subsystem that builds its error itself: ipset does, to return
+		// the failing entry's line number inside the echoed request.
+		if origLen := int(binary.NativeEndian.Uint32(d[4:8])); origLen > headerLen && origLen <= len(d)-4 {
+			a.request = d[4 : 4+origLen]
+		}
 	}
 	if m.Header.Flags&netlink.AcknowledgeTLVs == 0 {
 		return a, nil
