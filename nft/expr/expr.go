@@ -25,7 +25,12 @@ var ErrInvalid = errors.New("invalid nf_tables expression")
 type Any interface {
 	// Name is the kernel's name for the expression (NFTA_EXPR_NAME).
 	Name() string
-	// marshal writes the NFTA_EXPR_DATA attributes.
+	// validate checks the fields before anything is encoded; its errors
+	// wrap ErrInvalid and name the field and the value.
+	validate() error
+	// marshal writes the NFTA_EXPR_DATA attributes in the order the kernel
+	// dumps them, so decoding a dump and encoding it again gives the same
+	// bytes.
 	marshal(ae *netlink.AttributeEncoder) error
 	// unmarshal reads the NFTA_EXPR_DATA attributes. It returns
 	// errUnknownAttr when it meets an attribute it cannot keep, so the caller
@@ -36,7 +41,10 @@ type Any interface {
 // errUnknownAttr makes Decode keep the whole expression as Raw.
 var errUnknownAttr = errors.New("unknown attribute")
 
-// Raw is an expression kept as its name and undecoded NFTA_EXPR_DATA bytes.
+// Raw is an expression kept as its name and undecoded NFTA_EXPR_DATA bytes
+// (nil Data: the expression has no NFTA_EXPR_DATA at all). Decode returns it
+// for expressions this package does not know and for known expressions whose
+// attributes it cannot represent exactly; Encode writes Data back unchanged.
 type Raw struct {
 	ExprName string
 	Data     []byte
@@ -44,17 +52,30 @@ type Raw struct {
 
 func (r *Raw) Name() string { return r.ExprName }
 
+func (r *Raw) validate() error {
+	if r.ExprName == "" || len(r.ExprName) >= 16 { // NFT_NAME_MAXLEN-ish: kernel type names are short
+		return fmt.Errorf("%w: raw expression name %q", ErrInvalid, r.ExprName)
+	}
+	return nil
+}
+
 func (r *Raw) marshal(ae *netlink.AttributeEncoder) error { return nil }
 
 func (r *Raw) unmarshal(ad *netlink.AttributeDecoder) error { return nil }
 
 // Encode returns the NFTA_RULE_EXPRESSIONS payload for exprs: a list of
 // NFTA_LIST_ELEM nests, each holding NFTA_EXPR_NAME and NFTA_EXPR_DATA.
+// Nests carry NLA_F_NESTED, as libnftnl sends them; the kernel accepts both
+// and dumps without the flag. Every expression is validated first: an error
+// wraps ErrInvalid and nothing is encoded.
 func Encode(exprs []Any) ([]byte, error) {
 	ae := attr.NewEncoder()
 	for i, e := range exprs {
 		if e == nil {
 			return nil, fmt.Errorf("%w: expression %d is nil", ErrInvalid, i)
+		}
+		if err := e.validate(); err != nil {
+			return nil, fmt.Errorf("expression %d (%s): %w", i, e.Name(), err)
 		}
 		if err := encodeOne(ae, e); err != nil {
 			return nil, fmt.Errorf("expression %d (%s): %w", i, e.Name(), err)
@@ -63,20 +84,30 @@ func Encode(exprs []Any) ([]byte, error) {
 	return ae.Encode()
 }
 
-func encodeOne(ae *netlink.AttributeEncoder, e Any) error {
-	var data []byte
+// encodeData returns the NFTA_EXPR_DATA payload of e (nil when the
+// expression has no attributes, like notrack).
+func encodeData(e Any) ([]byte, error) {
 	if r, ok := e.(*Raw); ok {
-		data = r.Data
-	} else {
-		inner := attr.NewEncoder()
-		if err := e.marshal(inner); err != nil {
-			return err
-		}
-		b, err := inner.Encode()
-		if err != nil {
-			return err
-		}
-		data = b
+		return r.Data, nil
+	}
+	inner := attr.NewEncoder()
+	if err := e.marshal(inner); err != nil {
+		return nil, err
+	}
+	b, err := inner.Encode()
+	if err != nil {
+		return nil, err
+	}
+	if len(b) == 0 {
+		return nil, nil
+	}
+	return b, nil
+}
+
+func encodeOne(ae *netlink.AttributeEncoder, e Any) error {
+	data, err := encodeData(e)
+	if err != nil {
+		return err
 	}
 	ae.Nested(unix.NFTA_LIST_ELEM, func(nae *netlink.AttributeEncoder) error {
 		nae.String(unix.NFTA_EXPR_NAME, e.Name())
@@ -89,7 +120,9 @@ func encodeOne(ae *netlink.AttributeEncoder, e Any) error {
 }
 
 // Decode parses an NFTA_RULE_EXPRESSIONS payload. It never panics; an
-// expression that does not decode cleanly is returned as Raw.
+// expression that does not decode cleanly is returned as Raw. A decoded
+// expression is kept typed only if encoding it again gives back exactly the
+// attributes it came from (NLA_F_NESTED aside), so nothing is ever lost.
 func Decode(b []byte) ([]Any, error) {
 	ad, err := attr.NewDecoder(b)
 	if err != nil {
@@ -118,8 +151,9 @@ func decodeOne(b []byte) (Any, error) {
 		return nil, err
 	}
 	var (
-		name string
-		data []byte
+		name    string
+		data    []byte
+		hasData bool
 	)
 	for ad.Next() {
 		switch ad.Type() {
@@ -127,6 +161,9 @@ func decodeOne(b []byte) (Any, error) {
 			name = ad.String()
 		case unix.NFTA_EXPR_DATA:
 			data = attr.Clone(ad.Bytes())
+			hasData = true
+		default:
+			return nil, fmt.Errorf("expression: unexpected attribute %d", ad.Type())
 		}
 	}
 	if err := ad.Err(); err != nil {
@@ -135,33 +172,79 @@ func decodeOne(b []byte) (Any, error) {
 	if name == "" {
 		return nil, errors.New("expression without a name")
 	}
+	if hasData && data == nil {
+		data = []byte{}
+	}
+	return DecodeData(name, data), nil
+}
+
+// DecodeData decodes one expression from its name and NFTA_EXPR_DATA
+// payload (nil when the kernel sent none). It is what the nft package uses
+// for expressions found outside rules (set element expressions, dynset
+// expressions). It never fails: whatever does not decode exactly is Raw.
+func DecodeData(name string, data []byte) Any {
+	raw := &Raw{ExprName: name, Data: data}
 	e := New(name)
 	if _, ok := e.(*Raw); ok {
-		return &Raw{ExprName: name, Data: data}, nil
+		return raw
 	}
-	if data == nil { // e.g. notrack: a kind with no attributes
-		return e, nil
+	if data != nil {
+		dd, err := attr.NewDecoder(data)
+		if err != nil {
+			return raw
+		}
+		if err := e.unmarshal(dd); err != nil || dd.Err() != nil {
+			return raw
+		}
 	}
-	dd, err := attr.NewDecoder(data)
-	if err != nil {
-		return &Raw{ExprName: name, Data: data}, nil
+	if im, ok := e.(*Immediate); ok && im.verdict != nil {
+		e = im.verdict
 	}
-	if err := e.unmarshal(dd); err != nil || dd.Err() != nil {
-		return &Raw{ExprName: name, Data: data}, nil
+	// Keep the typed form only when it is exact: valid, and re-encoding it
+	// reproduces the kernel's attributes.
+	if e.validate() != nil {
+		return raw
 	}
-	return e, nil
+	again, err := encodeData(e)
+	if err != nil || !sameAttrs(again, data) {
+		return raw
+	}
+	return e
+}
+
+// EncodeData returns the NFTA_EXPR_DATA payload of one validated
+// expression (nil when it has none).
+func EncodeData(e Any) ([]byte, error) {
+	if e == nil {
+		return nil, fmt.Errorf("%w: nil expression", ErrInvalid)
+	}
+	if err := e.validate(); err != nil {
+		return nil, err
+	}
+	return encodeData(e)
 }
 
 // New returns a zero expression of the named kind, or a Raw carrying the
-// name for a kind this package does not know.
+// name for a kind this package does not know. It is a fixed switch, not a
+// registry: nothing registers at run time.
 func New(name string) Any {
-	if f, ok := known[name]; ok {
-		return f()
+	switch name {
+	case "payload":
+		return &Payload{}
+	case "meta":
+		return &Meta{}
+	case "cmp":
+		return &Cmp{}
+	case "bitwise":
+		return &Bitwise{}
+	case "immediate":
+		return &Immediate{}
+	case "counter":
+		return &Counter{}
+	case "match":
+		return &Match{}
+	case "target":
+		return &Target{}
 	}
-	return &Raw{ExprName: name}
+	return newMore(name)
 }
-
-// known maps kernel expression names to constructors. It is a fixed table
-// filled in this package's source, not a registry: nothing registers at
-// run time.
-var known = map[string]func() Any{}

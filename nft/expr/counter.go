@@ -1,0 +1,36 @@
+package expr
+
+import (
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// Counter counts packets and bytes (nft's `counter`). On a dump it holds
+// the kernel's current values; sent with a rule it sets the start values.
+type Counter struct {
+	Bytes   uint64
+	Packets uint64
+}
+
+func (c *Counter) Name() string    { return "counter" }
+func (c *Counter) validate() error { return nil }
+
+func (c *Counter) marshal(ae *netlink.AttributeEncoder) error {
+	ae.Uint64(unix.NFTA_COUNTER_BYTES, c.Bytes)
+	ae.Uint64(unix.NFTA_COUNTER_PACKETS, c.Packets)
+	return nil
+}
+
+func (c *Counter) unmarshal(ad *netlink.AttributeDecoder) error {
+	for ad.Next() {
+		switch ad.Type() {
+		case unix.NFTA_COUNTER_BYTES:
+			c.Bytes = ad.Uint64()
+		case unix.NFTA_COUNTER_PACKETS:
+			c.Packets = ad.Uint64()
+		default:
+			return errUnknownAttr
+		}
+	}
+	return nil
+}
