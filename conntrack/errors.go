@@ -35,7 +35,7 @@ var errnoTable = nlconn.ErrnoTable{
 	unix.ENOENT:     {Text: "no such conntrack entry", Is: []error{fs.ErrNotExist}},
 	unix.EEXIST:     {Text: "conntrack entry exists", Is: []error{fs.ErrExist}},
 	unix.EBUSY:      {Text: "status bits cannot be changed that way", Hint: "SEEN_REPLY, ASSURED, CONFIRMED, EXPECTED and DYING cannot be cleared or set by hand"},
-	unix.EOPNOTSUPP: {Text: "operation not supported", Hint: "NAT cannot be changed on an existing flow; an expectation needs a master flow with a helper"},
+	unix.EOPNOTSUPP: {Text: "operation not supported by this kernel or for this flow"},
 	unix.ENOSPC:     {Text: "conntrack table full", Hint: "raise net.netfilter.nf_conntrack_max"},
 }
 

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 
 	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
 
 	"github.com/nfkit/nfkit/internal/attr"
 )
@@ -65,6 +66,15 @@ func (f *Filter) family() Family {
 		}
 		if fam := familyOf(t.Dst); fam != FamilyAny {
 			return fam
+		}
+	}
+	for _, t := range []*TupleFilter{f.Origin, f.Reply} {
+		switch {
+		case t == nil:
+		case t.Proto == ProtoICMP:
+			return IPv4
+		case t.Proto == ProtoICMPv6:
+			return IPv6
 		}
 	}
 	return FamilyAny
@@ -186,11 +196,43 @@ func (f *Filter) Matches(fl *Flow) bool {
 	return true
 }
 
-// kernelAttrs encodes what the kernel can evaluate: mark/mask, status/mask
-// and, through CTA_FILTER (Linux 5.10 for dumps, 6.12 for flushes), zone and
-// tuple fields. exact reports whether the kernel's evaluation equals
-// Matches, which a filtered flush needs (it cannot be re-checked in Go).
-func (f *Filter) kernelAttrs() (b []byte, exact bool, err error) {
+// kernelRequests builds the dump (cmd IPCTNL_MSG_CT_GET) or flush
+// (IPCTNL_MSG_CT_DELETE) requests that carry what the kernel can evaluate:
+// mark/mask, status/mask and, through CTA_FILTER (Linux 5.10 for dumps,
+// 6.12 for flushes), zone and tuple fields. The kernel refuses tuple fields
+// without a family, so a family-less filter becomes one request per family.
+// exact reports whether the kernel's evaluation equals Matches, which a
+// filtered flush needs (it cannot be re-checked in Go).
+func (f *Filter) kernelRequests(cmd uint8) ([]netlink.Message, bool, error) {
+	fams := []Family{f.family()}
+	if fams[0] == FamilyAny {
+		if o, _ := f.Origin.flags(FamilyAny); o != 0 {
+			fams = []Family{IPv4, IPv6}
+		} else if r, _ := f.Reply.flags(FamilyAny); r != 0 {
+			fams = []Family{IPv4, IPv6}
+		}
+	}
+	var msgs []netlink.Message
+	exact := true
+	for _, fam := range fams {
+		b, ex, err := f.kernelAttrs(fam)
+		if err != nil {
+			return nil, false, err
+		}
+		exact = exact && ex
+		m := request(unix.NFNL_SUBSYS_CTNETLINK, cmd, 0, fam, b)
+		if cmd == ctMsgDelete {
+			// Version 1 makes a flush honour the family (version 0
+			// flushes every family, for old conntrack-tools).
+			m.Data[1] = 1
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, exact, nil
+}
+
+// kernelAttrs encodes the kernel half of the filter for one family.
+func (f *Filter) kernelAttrs(fam Family) (b []byte, exact bool, err error) {
 	ae := attr.NewEncoder()
 	exact = f.Match == nil
 	if m := f.markMask(); m != 0 {
@@ -201,21 +243,9 @@ func (f *Filter) kernelAttrs() (b []byte, exact bool, err error) {
 		ae.Uint32(ctaStatus, uint32(f.Status))
 		ae.Uint32(ctaStatusMask, uint32(f.statusMask()))
 	}
-	fam := f.family()
-	var origFlags, replyFlags uint32
-	var ok1, ok2 bool
-	if f.Origin != nil {
-		origFlags, ok1 = f.Origin.flags(fam)
-		if !ok1 {
-			exact = false
-		}
-	}
-	if f.Reply != nil {
-		replyFlags, ok2 = f.Reply.flags(fam)
-		if !ok2 {
-			exact = false
-		}
-	}
+	origFlags, ok1 := f.Origin.flags(fam)
+	replyFlags, ok2 := f.Reply.flags(fam)
+	exact = exact && ok1 && ok2
 	zone := f.MatchZone && f.Zone != 0
 	if f.MatchZone && f.Zone == 0 {
 		exact = false // the kernel reads zone 0 as "no zone filter"
@@ -242,13 +272,32 @@ func (f *Filter) kernelAttrs() (b []byte, exact bool, err error) {
 // flags returns the CTA_FILTER flag word for t and whether the kernel
 // evaluates t exactly as match does.
 func (t *TupleFilter) flags(fam Family) (uint32, bool) {
+	if t == nil {
+		return 0, true
+	}
 	var fl uint32
 	exact := true
-	if t.Src.IsValid() {
-		fl |= filterIPSrc
-	}
-	if t.Dst.IsValid() {
-		fl |= filterIPDst
+	switch {
+	case fam == FamilyAny:
+		// Tuple fields need a family: the caller splits by family.
+		if t.Src.IsValid() || t.Dst.IsValid() {
+			exact = false
+		}
+	case fam == IPv6:
+		// Linux up to at least 6.18 inverts the IPv6 address comparison
+		// of CTA_FILTER (!ipv6_addr_cmp: equal addresses are rejected),
+		// measured here: an IPv6 address filter returns every other
+		// flow. IPv6 addresses are therefore matched in Go only.
+		if t.Src.IsValid() || t.Dst.IsValid() {
+			exact = false
+		}
+	default:
+		if t.Src.IsValid() {
+			fl |= filterIPSrc
+		}
+		if t.Dst.IsValid() {
+			fl |= filterIPDst
+		}
 	}
 	if t.Proto == 0 {
 		return fl, exact

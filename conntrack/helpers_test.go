@@ -3,6 +3,8 @@ package conntrack
 import (
 	"context"
 	"net/netip"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,9 +29,23 @@ func newTestConn(t testing.TB) (*nstest.NS, *Conn) {
 	return ns, c
 }
 
+// toolStdout runs a CLI tool in ns and returns its standard output only:
+// conntrack prints its summary on stderr, and interleaved with a buffered
+// stdout it can land in the middle of a line.
+func toolStdout(t testing.TB, ns *nstest.NS, name string, args ...string) string {
+	t.Helper()
+	nstest.RequireTool(t, name)
+	cmd := exec.Command("nsenter", append([]string{"--net=" + ns.Path(), "--", name}, args...)...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "%s %v: %s", name, args, stderr.String())
+	return string(out)
+}
+
 func tcpFlow(src, dst string, sport, dport uint16) Flow {
 	return Flow{
-		Origin: Tuple{Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst), Proto: ProtoTCP, SrcPort: sport, DstPort: dport},
+		Origin:  Tuple{Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst), Proto: ProtoTCP, SrcPort: sport, DstPort: dport},
 		Timeout: 120,
 		TCP:     &TCPInfo{State: TCPEstablished},
 	}

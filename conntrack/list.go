@@ -50,35 +50,45 @@ func (c *Conn) dump(ctx context.Context, cmd uint8, filter Filter, op string) it
 			yield(Flow{}, err)
 			return
 		}
-		var attrs []byte
+		reqs := []netlink.Message{request(unix.NFNL_SUBSYS_CTNETLINK, cmd, 0, FamilyAny, nil)}
 		if cmd == ctMsgGet {
 			var err error
-			if attrs, _, err = filter.kernelAttrs(); err != nil {
+			if reqs, _, err = filter.kernelRequests(cmd); err != nil {
 				yield(Flow{}, err)
 				return
 			}
 		}
-		req := request(unix.NFNL_SUBSYS_CTNETLINK, cmd, 0, filter.family(), attrs)
-		for m, err := range c.nl.Dump(ctx, req) {
-			if err != nil {
-				yield(Flow{}, withContext(err, op, ""))
-				return
-			}
-			f, err := unmarshalFlowMessage(m)
-			if err != nil {
-				if !yield(Flow{}, err) {
-					return
-				}
-				continue
-			}
-			if !filter.Matches(&f) {
-				continue
-			}
-			if !yield(f, nil) {
+		for _, req := range reqs {
+			if !c.dumpOne(ctx, req, &filter, op, yield) {
 				return
 			}
 		}
 	}
+}
+
+// dumpOne streams one dump request; it returns false when the consumer
+// stopped or the dump failed.
+func (c *Conn) dumpOne(ctx context.Context, req netlink.Message, filter *Filter, op string, yield func(Flow, error) bool) bool {
+	for m, err := range c.nl.Dump(ctx, req) {
+		if err != nil {
+			yield(Flow{}, withContext(err, op, ""))
+			return false
+		}
+		f, err := unmarshalFlowMessage(m)
+		if err != nil {
+			if !yield(Flow{}, err) {
+				return false
+			}
+			continue
+		}
+		if !filter.Matches(&f) {
+			continue
+		}
+		if !yield(f, nil) {
+			return false
+		}
+	}
+	return true
 }
 
 // key returns the tuple that identifies f and which attribute carries it:

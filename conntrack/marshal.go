@@ -484,4 +484,3 @@ func (n *NAT) unmarshal(w *walker) {
 
 // hostU32 encodes a host-endian u32 (CTA_FILTER flag words).
 func hostU32(v uint32) []byte { return binary.NativeEndian.AppendUint32(nil, v) }
-

@@ -209,7 +209,7 @@ func (c *Conn) FlushMatching(ctx context.Context, filter Filter) (int, error) {
 	if err := filter.validate(); err != nil {
 		return 0, err
 	}
-	attrs, exact, err := filter.kernelAttrs()
+	reqs, exact, err := filter.kernelRequests(ctMsgDelete)
 	if err != nil {
 		return 0, err
 	}
@@ -220,12 +220,10 @@ func (c *Conn) FlushMatching(ctx context.Context, filter Filter) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	m := request(unix.NFNL_SUBSYS_CTNETLINK, ctMsgDelete, 0, filter.family(), attrs)
-	// Version 1 makes the kernel honour the family (version 0 flushes all
-	// families, for old conntrack-tools).
-	m.Data[1] = 1
-	if _, err := c.execute(ctx, m, "flush flows", ""); err != nil {
-		return 0, err
+	for _, m := range reqs {
+		if _, err := c.execute(ctx, m, "flush flows", ""); err != nil {
+			return 0, err
+		}
 	}
 	after, err := c.Count(ctx)
 	if err != nil {
