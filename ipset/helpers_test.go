@@ -1,0 +1,65 @@
+package ipset
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nfkit/nfkit/internal/nstest"
+)
+
+// testConn returns a fresh namespace and a Conn inside it.
+func testConn(t testing.TB) (*nstest.NS, *Conn) {
+	t.Helper()
+	ns := nstest.New(t)
+	c, err := Dial(&Config{NetNS: ns.FD()})
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return ns, c
+}
+
+func testCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// cliSave runs `ipset save` in ns, dropping the random initval so that
+// sets created without one compare equal.
+func cliSave(t testing.TB, ns *nstest.NS, args ...string) string {
+	t.Helper()
+	return ns.Run(t, "ipset", append([]string{"save"}, args...)...)
+}
+
+// sortedLines sorts the add lines of each set (hash sets list in hash
+// order, which differs between the two writers only in order).
+func sortedLines(s string) []string {
+	var out []string
+	var adds []string
+	flush := func() {
+		sortStrings(adds)
+		out = append(out, adds...)
+		adds = nil
+	}
+	for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
+		if strings.HasPrefix(l, "add ") {
+			adds = append(adds, l)
+			continue
+		}
+		flush()
+		out = append(out, l)
+	}
+	flush()
+	return out
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
