@@ -2,6 +2,7 @@ package expr_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -21,9 +22,11 @@ import (
 func nftRuleExprs(t *testing.T, ns *nstest.NS, family, rule string, setup ...string) []byte {
 	t.Helper()
 	script := "add table " + family + " t\n"
-	if family == "netdev" {
-		script += "add chain netdev t c\n"
-	} else {
+	ownChain := false
+	for _, l := range setup {
+		ownChain = ownChain || strings.HasPrefix(l, "add chain "+family+" t c ")
+	}
+	if !ownChain {
 		script += "add chain " + family + " t c\n"
 	}
 	for _, s := range setup {

@@ -7,6 +7,7 @@ import (
 func allCases() []kcase {
 	var all []kcase
 	all = append(all, coreCases()...)
+	all = append(all, group2Cases()...)
 	return all
 }
 

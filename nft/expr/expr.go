@@ -98,8 +98,14 @@ func encodeData(e Any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(b) == 0 {
+	if _, ok := e.(*Notrack); ok {
+		// The kernel's notrack has no dump callback, so no
+		// NFTA_EXPR_DATA at all; every other expression dumps the nest,
+		// empty or not (masq without options).
 		return nil, nil
+	}
+	if b == nil {
+		b = []byte{}
 	}
 	return b, nil
 }
@@ -245,6 +251,36 @@ func New(name string) Any {
 		return &Match{}
 	case "target":
 		return &Target{}
+	case "lookup":
+		return &Lookup{}
+	case "range":
+		return &Range{}
+	case "limit":
+		return &Limit{}
+	case "log":
+		return &Log{}
+	case "nat":
+		return &NAT{}
+	case "masq":
+		return &Masq{}
+	case "redir":
+		return &Redir{}
+	case "reject":
+		return &Reject{}
+	case "ct":
+		return &Ct{}
+	case "numgen":
+		return &Numgen{}
+	case "dynset":
+		return &Dynset{}
+	case "objref":
+		return &Objref{}
+	case "quota":
+		return &Quota{}
+	case "fib":
+		return &Fib{}
+	case "notrack":
+		return &Notrack{}
 	}
 	return newMore(name)
 }
