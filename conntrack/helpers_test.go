@@ -50,3 +50,5 @@ func tcpFlow(src, dst string, sport, dport uint16) Flow {
 		TCP:     &TCPInfo{State: TCPEstablished},
 	}
 }
+
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }

@@ -118,3 +118,10 @@ func nest(ae *netlink.AttributeEncoder, typ uint16, fn func(*netlink.AttributeEn
 }
 
 func newEncoder() *netlink.AttributeEncoder { return attr.NewEncoder() }
+
+type nlMessage = netlink.Message
+
+const (
+	nlCreate = netlink.Create
+	nlExcl   = netlink.Excl
+)
