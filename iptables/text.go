@@ -1,0 +1,513 @@
+package iptables
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// splitArgs splits a rule line the way iptables-restore does: on blanks,
+// with double quotes grouping and a backslash escaping the next character
+// inside quotes (and a quote outside them).
+func splitArgs(s string) ([]string, error) {
+	var (
+		out    []string
+		cur    strings.Builder
+		inTok  bool
+		quoted bool
+	)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\' && i+1 < len(s) && (quoted || s[i+1] == '"'):
+			i++
+			cur.WriteByte(s[i])
+			inTok = true
+		case c == '"':
+			quoted = !quoted
+			inTok = true
+		case !quoted && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			if inTok {
+				out = append(out, cur.String())
+				cur.Reset()
+				inTok = false
+			}
+		default:
+			cur.WriteByte(c)
+			inTok = true
+		}
+	}
+	if quoted {
+		return nil, errors.New("unterminated quoted string")
+	}
+	if inTok {
+		out = append(out, cur.String())
+	}
+	return out, nil
+}
+
+// quote writes a string argument the way libxtables' xtables_save_string
+// does: bare when only [A-Za-z0-9_-], otherwise in double quotes with ",
+// \ and ' escaped.
+func quote(b *strings.Builder, s string) {
+	b.WriteByte(' ')
+	bare := s != ""
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			bare = false
+			break
+		}
+	}
+	if bare {
+		b.WriteString(s)
+		return
+	}
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '"' || c == '\\' || c == '\'' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	b.WriteByte('"')
+}
+
+// optParser walks the arguments of one rule.
+type optParser struct {
+	args []string
+	i    int
+	fam  Family
+	rule *Rule
+}
+
+func (p *optParser) bad(tok, format string, a ...any) error {
+	return &ParseError{Token: tok, Err: fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))}
+}
+
+// value returns the argument of opt.
+func (p *optParser) value(opt string) (string, error) {
+	if p.i >= len(p.args) {
+		return "", p.bad(opt, "option needs an argument")
+	}
+	v := p.args[p.i]
+	p.i++
+	return v, nil
+}
+
+// peekValue returns the next argument if it does not look like an option.
+func (p *optParser) peekValue() (string, bool) {
+	if p.i < len(p.args) && !strings.HasPrefix(p.args[p.i], "-") && p.args[p.i] != "!" {
+		return p.args[p.i], true
+	}
+	return "", false
+}
+
+func (p *optParser) uint(opt string, min, max uint64) (uint64, error) {
+	s, err := p.value(opt)
+	if err != nil {
+		return 0, err
+	}
+	v, err := parseUint(s)
+	if err != nil || v < min || v > max {
+		return 0, p.bad(s, "%s wants a number in %d..%d", opt, min, max)
+	}
+	return v, nil
+}
+
+// parseUint accepts decimal, 0x hex and 0 octal, like strtoul(s, 0).
+func parseUint(s string) (uint64, error) { return strconv.ParseUint(s, 0, 64) }
+
+// ParseRule parses a rule specification as given to `iptables -A CHAIN` or
+// printed by iptables-save, e.g. "-p tcp -m tcp --dport 22 -j ACCEPT". A
+// leading "-A CHAIN" (or "-I CHAIN") sets Chain and "-t TABLE" sets Table.
+// Errors wrap ErrInvalid and are *ParseError naming the token.
+func ParseRule(f Family, spec string) (*Rule, error) {
+	args, err := splitArgs(spec)
+	if err != nil {
+		return nil, &ParseError{Token: spec, Err: fmt.Errorf("%w: %v", ErrInvalid, err)}
+	}
+	return parseArgs(f, args)
+}
+
+func parseArgs(f Family, args []string) (*Rule, error) {
+	if !f.valid() {
+		return nil, invalid("family %d", f)
+	}
+	r := &Rule{Family: f}
+	p := &optParser{args: args, fam: f, rule: r}
+	protoSeen := false
+	for p.i < len(p.args) {
+		tok := p.args[p.i]
+		p.i++
+		inv := false
+		if tok == "!" {
+			inv = true
+			if p.i >= len(p.args) {
+				return nil, p.bad(tok, "nothing to invert")
+			}
+			tok = p.args[p.i]
+			p.i++
+		}
+		switch tok {
+		case "-A", "--append", "-I", "--insert":
+			v, err := p.value(tok)
+			if err != nil {
+				return nil, err
+			}
+			r.Chain = v
+			continue
+		case "-t", "--table":
+			v, err := p.value(tok)
+			if err != nil {
+				return nil, err
+			}
+			r.Table = v
+			continue
+		case "-s", "--source", "--src", "-d", "--destination", "--dst":
+			v, err := p.value(tok)
+			if err != nil {
+				return nil, err
+			}
+			a, err := parseAddr(f, v)
+			if err != nil {
+				return nil, p.bad(v, "%v", err)
+			}
+			a.Invert = inv
+			if tok[1] == 's' || tok == "--source" || tok == "--src" {
+				r.Src = a
+			} else {
+				r.Dst = a
+			}
+			continue
+		case "-i", "--in-interface", "-o", "--out-interface":
+			v, err := p.value(tok)
+			if err != nil {
+				return nil, err
+			}
+			if len(v) > 15 {
+				return nil, p.bad(v, "interface name longer than 15 characters")
+			}
+			if tok == "-i" || tok == "--in-interface" {
+				r.In = Iface{Name: v, Invert: inv}
+			} else {
+				r.Out = Iface{Name: v, Invert: inv}
+			}
+			continue
+		case "-p", "--protocol":
+			v, err := p.value(tok)
+			if err != nil {
+				return nil, err
+			}
+			n, ok := protoNumber(v)
+			if !ok {
+				return nil, p.bad(v, "unknown protocol")
+			}
+			r.Protocol, r.ProtoInvert, protoSeen = n, inv, true
+			if n == 0 && inv {
+				return nil, p.bad(v, "rule would never match protocol")
+			}
+			continue
+		case "-f", "--fragment":
+			if f != IPv4 {
+				return nil, p.bad(tok, "-f is IPv4 only")
+			}
+			r.Fragment = 1
+			if inv {
+				r.Fragment = -1
+			}
+			continue
+		case "-c", "--set-counters":
+			pk, err := p.uint(tok, 0, 1<<64-1)
+			if err != nil {
+				return nil, err
+			}
+			by, err := p.uint(tok, 0, 1<<64-1)
+			if err != nil {
+				return nil, err
+			}
+			r.Counters = Counters{Packets: pk, Bytes: by}
+			continue
+		case "-m", "--match":
+			v, err := p.value(tok)
+			if err != nil {
+				return nil, err
+			}
+			m := newMatch(v, f)
+			if m == nil {
+				return nil, p.bad(v, "unknown match")
+			}
+			r.Matches = append(r.Matches, m)
+			continue
+		case "-j", "--jump", "-g", "--goto":
+			v, err := p.value(tok)
+			if err != nil {
+				return nil, err
+			}
+			if r.Target != nil {
+				return nil, p.bad(v, "more than one target")
+			}
+			if tok == "-g" || tok == "--goto" {
+				if err := checkChainName(v); err != nil {
+					return nil, p.bad(v, "%v", err)
+				}
+				r.Target = &Jump{Chain: v, Goto: true}
+				continue
+			}
+			t := newTarget(v, f)
+			if t == nil && knownTargets[v] {
+				return nil, p.bad(v, "target not supported by nfkit yet")
+			}
+			if t == nil {
+				if err := checkChainName(v); err != nil {
+					return nil, p.bad(v, "%v", err)
+				}
+				t = &Jump{Chain: v}
+			}
+			r.Target = t
+			continue
+		}
+		if !strings.HasPrefix(tok, "-") {
+			return nil, p.bad(tok, "unexpected argument")
+		}
+		handled, err := p.dispatch(tok, inv)
+		if err != nil {
+			return nil, err
+		}
+		if !handled && protoSeen && !r.ProtoInvert {
+			// iptables loads the protocol's match implicitly on its first
+			// unknown option (-p tcp --dport 22).
+			if m := newMatch(protoMatchName(f, r.Protocol), f); m != nil && !r.hasMatch(m.Name()) {
+				r.Matches = append(r.Matches, m)
+				handled, err = p.dispatch(tok, inv)
+				if err != nil {
+					return nil, err
+				}
+			}
+		}
+		if !handled {
+			return nil, p.bad(tok, "unknown option")
+		}
+	}
+	for _, m := range r.Matches {
+		if err := m.check(f); err != nil {
+			return nil, &ParseError{Token: "-m " + m.Name(), Err: err}
+		}
+	}
+	if r.Target != nil {
+		if err := r.Target.check(f); err != nil {
+			return nil, &ParseError{Token: "-j " + r.Target.Name(), Err: err}
+		}
+	}
+	return r, nil
+}
+
+func (p *optParser) dispatch(tok string, inv bool) (bool, error) {
+	start := p.i
+	if t := p.rule.Target; t != nil {
+		ok, err := t.parse(p, tok, inv)
+		if ok || err != nil {
+			return ok, err
+		}
+	}
+	for _, m := range p.rule.Matches {
+		p.i = start
+		ok, err := m.parse(p, tok, inv)
+		if ok || err != nil {
+			return ok, err
+		}
+	}
+	p.i = start
+	return false, nil
+}
+
+func (r *Rule) hasMatch(name string) bool {
+	for _, m := range r.Matches {
+		if matchSaveName(m) == name {
+			return true
+		}
+	}
+	return false
+}
+
+func protoMatchName(f Family, proto uint8) string {
+	switch proto {
+	case 6:
+		return "tcp"
+	case 17:
+		return "udp"
+	case 132:
+		return "sctp"
+	case 1:
+		if f == IPv4 {
+			return "icmp"
+		}
+	case 58:
+		if f == IPv6 {
+			return "icmp6"
+		}
+	}
+	return ""
+}
+
+// checkChainName enforces iptables' limits on a chain name.
+func checkChainName(s string) error {
+	if s == "" {
+		return errors.New("empty chain name")
+	}
+	if len(s) > 28 {
+		return fmt.Errorf("chain name %q longer than 28 characters", s)
+	}
+	if strings.HasPrefix(s, "-") || s == "!" || strings.ContainsAny(s, " \t\n") {
+		return fmt.Errorf("invalid chain name %q", s)
+	}
+	return nil
+}
+
+// parseAddr parses ADDR, ADDR/LEN or ADDR/MASK of family f.
+func parseAddr(f Family, s string) (Addr, error) {
+	addr, mask, hasMask := strings.Cut(s, "/")
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return Addr{}, fmt.Errorf("bad address %q (host names are not resolved)", addr)
+	}
+	if a.Is4In6() {
+		a = a.Unmap()
+	}
+	if (f == IPv4) != a.Is4() {
+		return Addr{}, fmt.Errorf("address %q is not %s", addr, map[Family]string{IPv4: "IPv4", IPv6: "IPv6"}[f])
+	}
+	bits := a.BitLen()
+	m := maskFromBits(bits, bits)
+	if hasMask {
+		if n, err := strconv.Atoi(mask); err == nil {
+			if n < 0 || n > bits {
+				return Addr{}, fmt.Errorf("bad prefix length %q", mask)
+			}
+			m = maskFromBits(bits, n)
+		} else {
+			mm, err := netip.ParseAddr(mask)
+			if err != nil || mm.BitLen() != bits {
+				return Addr{}, fmt.Errorf("bad mask %q", mask)
+			}
+			m = mm
+		}
+	}
+	return Addr{Addr: andAddr(a, m), Mask: m}, nil
+}
+
+func andAddr(a, m netip.Addr) netip.Addr {
+	x, y := a.AsSlice(), m.AsSlice()
+	for i := range x {
+		x[i] &= y[i]
+	}
+	r, _ := netip.AddrFromSlice(x)
+	return r
+}
+
+func (a Addr) String() string {
+	if n := maskBits(a.Mask); n >= 0 {
+		return a.Addr.String() + "/" + strconv.Itoa(n)
+	}
+	return a.Addr.String() + "/" + a.Mask.String()
+}
+
+// String prints the rule as iptables-save prints it, starting with
+// "-A CHAIN" when Chain is set.
+func (r *Rule) String() string {
+	var b strings.Builder
+	if r.Chain != "" {
+		b.WriteString("-A ")
+		b.WriteString(r.Chain)
+	}
+	r.appendSpec(&b, familyOf(r))
+	s := b.String()
+	return strings.TrimPrefix(s, " ")
+}
+
+// familyOf guesses the family from the addresses for printing; Spec takes
+// it explicitly.
+func familyOf(r *Rule) Family {
+	if r.Family.valid() {
+		return r.Family
+	}
+	if r.Src.Addr.Is6() || r.Dst.Addr.Is6() {
+		return IPv6
+	}
+	return IPv4
+}
+
+// Spec prints the rule without "-A CHAIN", for family f.
+func (r *Rule) Spec(f Family) string {
+	var b strings.Builder
+	r.appendSpec(&b, f)
+	return strings.TrimPrefix(b.String(), " ")
+}
+
+func (r *Rule) appendSpec(b *strings.Builder, f Family) {
+	if !r.Src.IsZero() {
+		b.WriteString(not(r.Src.Invert) + " -s " + r.Src.String())
+	}
+	if !r.Dst.IsZero() {
+		b.WriteString(not(r.Dst.Invert) + " -d " + r.Dst.String())
+	}
+	if r.In.Name != "" && r.In.Name != "+" || r.In.Invert {
+		b.WriteString(not(r.In.Invert) + " -i " + r.In.Name)
+	}
+	if r.Out.Name != "" && r.Out.Name != "+" || r.Out.Invert {
+		b.WriteString(not(r.Out.Invert) + " -o " + r.Out.Name)
+	}
+	if r.Protocol != 0 || r.ProtoInvert {
+		b.WriteString(not(r.ProtoInvert) + " -p " + protoName(r.Protocol))
+	}
+	switch r.Fragment {
+	case 1:
+		b.WriteString(" -f")
+	case -1:
+		b.WriteString(" ! -f")
+	}
+	for _, m := range r.Matches {
+		b.WriteString(" -m " + matchSaveName(m))
+		m.save(b, f)
+	}
+	switch t := r.Target.(type) {
+	case nil:
+	case *Jump:
+		if t.Goto {
+			b.WriteString(" -g " + t.Chain)
+		} else {
+			b.WriteString(" -j " + t.Chain)
+		}
+	default:
+		b.WriteString(" -j " + targetSaveName(t))
+		t.save(b, f)
+	}
+}
+
+func matchSaveName(m Match) string {
+	if s, ok := m.(interface{ saveName() string }); ok {
+		return s.saveName()
+	}
+	return m.Name()
+}
+
+func targetSaveName(t Target) string {
+	if s, ok := t.(interface{ saveName() string }); ok {
+		return s.saveName()
+	}
+	return t.Name()
+}
+
+// knownTargets are xt targets iptables knows that nfkit has no type for
+// yet: they must not be taken for chain names.
+var knownTargets = func() map[string]bool {
+	m := map[string]bool{}
+	for _, n := range strings.Fields("AUDIT CHECKSUM CLASSIFY CLUSTERIP CONNSECMARK CT DNPT DSCP ECN HL HMARK " +
+		"IDLETIMER LED MIRROR NFLOG NFQUEUE NOTRACK RATEEST SAME SECMARK SET SNPT SYNPROXY TCPMSS " +
+		"TCPOPTSTRIP TEE TOS TPROXY TRACE TTL ULOG") {
+		m[n] = true
+	}
+	return m
+}()
