@@ -24,6 +24,7 @@ import (
 type Batch struct {
 	c   *Conn
 	ops []op
+	ids uint32 // last batch-local object id (sets, rules)
 
 	// Gen, when non-zero, makes the commit conditional: the kernel refuses
 	// the batch with ErrConflict if the ruleset generation is no longer Gen
@@ -44,6 +45,9 @@ type op struct {
 	obj    fmt.Stringer
 	// encode writes the message attributes.
 	encode func(e *enc) error
+	// multi, instead of encode, returns the attributes of several messages
+	// (set elements beyond what one message holds).
+	multi func() ([][]byte, error)
 	// echo, if set, receives the kernel's echo of the created object.
 	echo func(attrs []byte)
 }
@@ -66,7 +70,7 @@ func (b *Batch) Commit(ctx context.Context) error {
 	if len(b.ops) == 0 {
 		return nil
 	}
-	msgs, err := b.build()
+	msgs, msgOp, err := b.build()
 	if err != nil {
 		return err
 	}
@@ -74,19 +78,22 @@ func (b *Batch) Commit(ctx context.Context) error {
 	if err != nil {
 		var ne *nlconn.Error
 		if errors.As(err, &ne) {
-			if ne.Index >= 0 && ne.Index < len(b.ops) {
-				o := b.ops[ne.Index]
-				return kernelErr(err, o.verb+" "+o.kind, strings.TrimPrefix(o.obj.String(), o.kind+" "))
+			if ne.Index >= 0 && ne.Index < len(msgOp) {
+				c := *ne
+				c.Index = msgOp[ne.Index] // report the operation, not the message
+				o := b.ops[c.Index]
+				return kernelErr(&c, o.verb+" "+o.kind, strings.TrimPrefix(o.obj.String(), o.kind+" "))
 			}
 			return kernelErr(err, "commit", fmt.Sprintf("batch of %d operations", len(b.ops)))
 		}
 		return fmt.Errorf("nft: commit batch of %d operations: %w", len(b.ops), err)
 	}
-	for i, o := range b.ops {
-		if o.echo == nil || i >= len(replies) {
+	for i, rs := range replies {
+		o := b.ops[msgOp[i]]
+		if o.echo == nil {
 			continue
 		}
-		for _, m := range replies[i] {
+		for _, m := range rs {
 			_, cmd := nfnl.Split(m.Header.Type)
 			if cmd != o.cmd || len(m.Data) < nfnl.HeaderLen {
 				continue
@@ -98,29 +105,42 @@ func (b *Batch) Commit(ctx context.Context) error {
 }
 
 // build validates and encodes every operation; nothing is sent when any
-// of them is invalid.
-func (b *Batch) build() ([]netlink.Message, error) {
+// of them is invalid. msgOp maps each message to its operation.
+func (b *Batch) build() ([]netlink.Message, []int, error) {
 	if err := b.check(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	msgs := make([]netlink.Message, len(b.ops))
-	var e enc
+	msgs := make([]netlink.Message, 0, len(b.ops))
+	msgOp := make([]int, 0, len(b.ops))
+	hdr := func(o op) []byte {
+		return nfnl.Header{Family: uint8(o.family), Version: unix.NFNETLINK_V0}.Marshal(make([]byte, 0, 128))
+	}
 	for i, o := range b.ops {
-		e.b = make([]byte, 0, 128)
-		e.b = nfnl.Header{Family: uint8(o.family), Version: unix.NFNETLINK_V0}.Marshal(e.b)
-		if err := o.encode(&e); err != nil {
-			return nil, fmt.Errorf("batch operation %d (%s %s): %w", i, o.verb, o.kind, wrapExprErr(err))
-		}
 		flags := o.flags
 		if o.echo != nil && !b.NoEcho {
 			flags |= netlink.Echo
 		}
-		msgs[i] = netlink.Message{
-			Header: netlink.Header{Type: nfnl.Type(subsys, o.cmd), Flags: netlink.Request | flags},
-			Data:   e.b,
+		h := netlink.Header{Type: nfnl.Type(subsys, o.cmd), Flags: netlink.Request | flags}
+		if o.multi != nil {
+			parts, err := o.multi()
+			if err != nil {
+				return nil, nil, fmt.Errorf("batch operation %d (%s %s): %w", i, o.verb, o.kind, wrapExprErr(err))
+			}
+			for _, p := range parts {
+				data := append(hdr(o)[:nfnl.HeaderLen:nfnl.HeaderLen], p...)
+				msgs = append(msgs, netlink.Message{Header: h, Data: data})
+				msgOp = append(msgOp, i)
+			}
+			continue
 		}
+		e := enc{b: hdr(o)}
+		if err := o.encode(&e); err != nil {
+			return nil, nil, fmt.Errorf("batch operation %d (%s %s): %w", i, o.verb, o.kind, wrapExprErr(err))
+		}
+		msgs = append(msgs, netlink.Message{Header: h, Data: e.b})
+		msgOp = append(msgOp, i)
 	}
-	return msgs, nil
+	return msgs, msgOp, nil
 }
 
 // Retry commits a batch built by build, conditional on the generation

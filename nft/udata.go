@@ -44,27 +44,32 @@ func udataWithComment(raw []byte, typ uint8, comment string) ([]byte, error) {
 	if !udataHas(raw, typ) && comment == "" {
 		return raw, nil
 	}
+	// Replace the comment where it is, or append it: nft writes it last.
 	var out []byte
-	if comment != "" {
+	tlv := func() {
 		out = append(out, typ, byte(len(comment)+1))
 		out = append(out, comment...)
 		out = append(out, 0)
 	}
+	done := comment == ""
 	b := raw
 	for len(b) >= 2 {
 		t, l := b[0], int(b[1])
 		if 2+l > len(b) {
-			out = append(out, b...) // malformed tail: keep it as it was
 			break
 		}
 		if t != typ {
 			out = append(out, b[:2+l]...)
+		} else if !done {
+			tlv()
+			done = true
 		}
 		b = b[2+l:]
 	}
-	if len(b) == 1 {
-		out = append(out, b...)
+	if !done {
+		tlv()
 	}
+	out = append(out, b...) // a malformed tail is kept as it was
 	if len(out) > maxUserDataLen {
 		return nil, fmt.Errorf("%w: user data of %d bytes (max %d)", ErrInvalid, len(out), maxUserDataLen)
 	}
