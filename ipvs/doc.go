@@ -1,0 +1,57 @@
+// Package ipvs manages the kernel's IP Virtual Server over generic netlink:
+// virtual services (address/protocol/port or firewall mark, IPv4 and IPv6),
+// their real servers (masquerade, direct routing, tunnels with IPIP, GUE or
+// GRE), schedulers and their flags, persistence, timeouts, sync daemons,
+// 32- and 64-bit statistics, and `ipvsadm -S` / `ipvsadm -R` text. It
+// never runs ipvsadm.
+//
+//	c, err := ipvs.Dial(nil)
+//	if errors.Is(err, ipvs.ErrNotSupported) { /* no ip_vs module */ }
+//	_, err = c.Apply(ctx, []ipvs.Service{{
+//		ServiceKey: ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: vip, Port: 80},
+//		Scheduler:  ipvs.RoundRobin,
+//		Destinations: []ipvs.Destination{
+//			{DestinationKey: ipvs.DestinationKey{Addr: rip1, Port: 8080}, Forward: ipvs.Masquerade, Weight: 1},
+//		},
+//	}}, &ipvs.ApplyOptions{Rollback: true})
+//
+// # Network namespaces
+//
+// IPVS state is per network namespace. Dial(&Config{NetNS: fd}) binds the
+// socket (and the extra sockets ListServices uses) inside that namespace
+// at dial time; no thread ever switches namespaces.
+//
+// # Concurrency
+//
+// A Conn is safe for concurrent use: requests on its socket are
+// serialised and never interleave. ListServices reads destinations over a
+// few extra sockets in parallel. A Batch is not safe for concurrent use.
+//
+// # Errors
+//
+// Bad input is rejected before any I/O with an error wrapping ErrInvalid
+// that names the field and value (unknown scheduler, port 0 on a
+// non-persistent address service, weight out of range, netmask out of
+// range, firewall mark 0 without an address...). A kernel without IPVS
+// gives ErrNotSupported from Dial, never a silent success. Kernel
+// failures are *Error: IPVS answers ESRCH for a missing service, which
+// matches fs.ErrNotExist, as do ENOENT answers; duplicates match
+// fs.ErrExist.
+//
+// # Atomicity
+//
+// IPVS has no transactions. A Batch is pipelined (many operations per
+// sendmsg, each acknowledged) and NOT atomic: operations before a failing
+// one stay applied, and Commit reports each one's outcome. Apply computes
+// the minimal change set, orders it so nothing is removed before what
+// replaces it is in place, and can roll back what it applied when a later
+// step fails; between its steps, other readers see intermediate states.
+//
+// # Kernel requirements
+//
+// The ip_vs module (and ip_vs_<scheduler> for each scheduler used; the
+// kernel loads them on demand where module autoloading works). 64-bit
+// statistics need Linux 4.1, destinations of another family than their
+// service 3.18 (tunnel forwarding only), tunnel types and ports 5.2, the
+// mh scheduler 4.18. Everything needs CAP_NET_ADMIN in the namespace.
+package ipvs
