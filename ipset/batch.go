@@ -264,6 +264,11 @@ func (c *Conn) Commit(ctx context.Context, b *Batch) error {
 	if err != nil {
 		return err
 	}
+	return c.commitChunks(ctx, b, chunks)
+}
+
+// commitChunks sends an encoded batch and builds its report.
+func (c *Conn) commitChunks(ctx context.Context, b *Batch, chunks []chunk) error {
 	msgs := make([]netlink.Message, len(chunks))
 	for i := range chunks {
 		msgs[i] = chunks[i].msg

@@ -94,14 +94,7 @@ func (c *Conn) dump(ctx context.Context, name string, headersOnly bool) iter.Seq
 				return
 			}
 		}
-		w := c.newAttrs(48)
-		if name != "" {
-			w.str(attrSetName, name)
-		}
-		if headersOnly {
-			w.u32(attrFlags, flagListHeader)
-		}
-		for m, err := range c.nl.Dump(ctx, c.message(cmdList, 0, w.b)) {
+		for m, err := range c.nl.Dump(ctx, c.listRequest(name, headersOnly)) {
 			if err != nil {
 				yield(listMsg{}, wrap(err, "list sets", name, opOther, 0))
 				return
@@ -116,6 +109,19 @@ func (c *Conn) dump(ctx context.Context, name string, headersOnly bool) iter.Seq
 			}
 		}
 	}
+}
+
+// listRequest is IPSET_CMD_LIST for one set or all, headers only or with
+// entries (IPSET_FLAG_LIST_HEADER, as `ipset list -t`).
+func (c *Conn) listRequest(name string, headersOnly bool) netlink.Message {
+	w := c.newAttrs(48)
+	if name != "" {
+		w.str(attrSetName, name)
+	}
+	if headersOnly {
+		w.u32(attrFlags, flagListHeader)
+	}
+	return c.message(cmdList, 0, w.b)
 }
 
 func decodeReply(m netlink.Message) (listMsg, error) {

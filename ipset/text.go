@@ -221,8 +221,7 @@ func (s *Set) appendCreate(b []byte) []byte {
 
 // WriteSave prints sets and their entries in the `ipset save` format.
 func WriteSave(w io.Writer, sets []SetEntries) error {
-	bw := bufio.NewWriter(w)
-	sw := saveWriter{w: bw}
+	sw := newSaveWriter(w)
 	for i := range sets {
 		sw.set(&sets[i].Set)
 		for j := range sets[i].Entries {
@@ -232,7 +231,11 @@ func WriteSave(w io.Writer, sets []SetEntries) error {
 	if sw.err != nil {
 		return sw.err
 	}
-	return bw.Flush()
+	return sw.w.Flush()
+}
+
+func newSaveWriter(w io.Writer) *saveWriter {
+	return &saveWriter{w: bufio.NewWriterSize(w, 64*1024)}
 }
 
 type saveWriter struct {
