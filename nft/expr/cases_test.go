@@ -8,6 +8,7 @@ func allCases() []kcase {
 	var all []kcase
 	all = append(all, coreCases()...)
 	all = append(all, group2Cases()...)
+	all = append(all, group3Cases()...)
 	return all
 }
 
