@@ -98,7 +98,7 @@ type Rule struct {
 	// Family is set by ParseRule and listing; String prints for it.
 	Family Family
 	Table  string // filter, nat, mangle, raw, security; "" means filter
-	Chain string
+	Chain  string
 
 	// Protocol is the -p protocol number; 0 with ProtoInvert false means any.
 	Protocol    uint8

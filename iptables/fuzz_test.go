@@ -1,0 +1,98 @@
+package iptables
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"testing"
+)
+
+func FuzzParseRule(f *testing.F) {
+	for _, c := range ruleCases {
+		_, _, _, args := splitCase(c)
+		f.Add(args)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := ParseRule(IPv4, s)
+		if err != nil {
+			return
+		}
+		// What prints must parse back to the same text.
+		out := r.Spec(IPv4)
+		r2, err := ParseRule(IPv4, out)
+		if err != nil {
+			t.Fatalf("%q printed %q which does not parse: %v", s, out, err)
+		}
+		if out2 := r2.Spec(IPv4); out2 != out {
+			t.Fatalf("unstable: %q -> %q -> %q", s, out, out2)
+		}
+	})
+}
+
+func FuzzDecodeRule(f *testing.F) {
+	for _, fx := range loadFixtures(f) {
+		if b, err := hex.DecodeString(fx.Exprs); err == nil {
+			f.Add(b, fx.Case[0] == '6')
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte, v6 bool) {
+		fam := IPv4
+		if v6 {
+			fam = IPv6
+		}
+		list, err := unmarshalExprs(b)
+		if err != nil {
+			return
+		}
+		r, err := decodeRule(fam, list)
+		if err != nil {
+			return
+		}
+		l1, err := encodeRule(fam, r)
+		if err != nil {
+			return
+		}
+		b1, _ := marshalExprs(l1)
+		list2, err := unmarshalExprs(b1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r2, err := decodeRule(fam, list2)
+		if err != nil {
+			t.Fatalf("re-decode: %v", err)
+		}
+		l2, _ := encodeRule(fam, r2)
+		if b2, _ := marshalExprs(l2); !bytes.Equal(b1, b2) {
+			t.Fatal("decode/encode not stable")
+		}
+	})
+}
+
+func TestBadInput(t *testing.T) {
+	for _, c := range []struct {
+		f         Family
+		spec, tok string
+	}{
+		{IPv4, "-p tcp --bogus 1 -j ACCEPT", "--bogus"},
+		{IPv4, "-p tcp --dport 30:20 -j ACCEPT", "30:20"},
+		{IPv4, "-s 2001:db8::1 -j ACCEPT", "2001:db8::1"},
+		{IPv6, "-d 192.0.2.1 -j ACCEPT", "192.0.2.1"},
+		{IPv4, "-j ABCDEFGHIJKLMNOPQRSTUVWXYZ0123", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123"},
+		{IPv4, "-m nosuchmatch -j ACCEPT", "nosuchmatch"},
+		{IPv4, "-m comment --comment \"unterminated", "-m comment --comment \"unterminated"},
+	} {
+		_, err := ParseRule(c.f, c.spec)
+		var pe *ParseError
+		if !errors.Is(err, ErrInvalid) || !errors.As(err, &pe) || pe.Token != c.tok {
+			t.Errorf("%q: got %v, want ErrInvalid naming %q", c.spec, err, c.tok)
+		}
+	}
+	// A NAT target outside the nat table is refused before anything is sent.
+	r, err := ParseRule(IPv4, "-A INPUT -p tcp -j DNAT --to-destination 192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := NewBatch().Append(IPv4, r); !errors.Is(err, ErrInvalid) {
+		t.Errorf("DNAT in filter: got %v", err)
+	}
+}
