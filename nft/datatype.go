@@ -194,7 +194,11 @@ func decodeValue(t DataType, b []byte) any {
 		a, _ := netip.AddrFromSlice(b)
 		return a
 	case typeIfname:
-		return getStr(b)
+		s := getStr(b)
+		if enc, err := encodeValue(t, s); err != nil || string(enc) != string(b) {
+			return clone(b) // not a clean NUL-padded name: keep the bytes
+		}
+		return s
 	case typeEtherAddr:
 		return net.HardwareAddr(clone(b))
 	case typeVerdict:

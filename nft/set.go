@@ -212,7 +212,7 @@ func (s *Set) udata() ([]byte, error) {
 		binary.NativeEndian.PutUint32(b[:], v)
 		raw = udataSet(raw, typ, b[:])
 	}
-	if s.UserData == nil { // a new set: write what nft writes
+	if s.UserData == nil && !s.listed { // a new set: write what nft writes
 		if len(s.KeyType) == 1 {
 			put(udataSetKeyByteOrder, uint32(s.KeyType[0].ByteOrder))
 		} else {
