@@ -170,4 +170,3 @@ func (c *Conn) execute(ctx context.Context, cmd command, flags netlink.HeaderFla
 	msgs, err := c.nl.Execute(ctx, c.message(cmd, flags, w.b))
 	return msgs, wrap(err, op, object, ok, k)
 }
-
