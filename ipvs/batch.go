@@ -22,9 +22,11 @@ var ErrNotSent = nlconn.ErrNotSent
 // concurrent use.
 type Batch struct {
 	c *Conn
-	// ContinueOnError sends every operation even after one fails (like
-	// `ipvsadm -R` does not); by default the batch stops at the first
-	// failure and later operations are reported as ErrNotSent.
+	// ContinueOnError sends every operation even after one fails. By
+	// default, once a failure is seen nothing more is sent: operations
+	// not yet sent are reported as ErrNotSent, while those already sent
+	// in the same pipelined window (up to 1024 operations) were applied
+	// or refused on their own, and Commit reports which.
 	ContinueOnError bool
 	ops             []batchOp
 }

@@ -88,7 +88,7 @@ const (
 	dmnSyncMaxLen  = 4 // IPVS_DAEMON_ATTR_SYNC_MAXLEN (u16)
 	dmnMcastGroup  = 5 // IPVS_DAEMON_ATTR_MCAST_GROUP (in_addr)
 	dmnMcastGroup6 = 6 // IPVS_DAEMON_ATTR_MCAST_GROUP6 (in6_addr)
-	dmnMcastPort   = 7 // IPVS_DAEMON_ATTR_MCAST_PORT (be16)
+	dmnMcastPort   = 7 // IPVS_DAEMON_ATTR_MCAST_PORT (u16, host order: measured)
 	dmnMcastTTL    = 8 // IPVS_DAEMON_ATTR_MCAST_TTL (u8)
 )
 

@@ -3,7 +3,7 @@ package ipvs
 import (
 	"bytes"
 	"net/netip"
-		"testing"
+	"testing"
 	"time"
 
 	"github.com/mdlayher/netlink"

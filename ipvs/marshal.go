@@ -419,7 +419,7 @@ func (d *Daemon) encode(ae *netlink.AttributeEncoder) {
 		ae.Bytes(dmnMcastGroup6, v[:])
 	}
 	if d.Port != 0 {
-		ae.Bytes(dmnMcastPort, attr.Port(d.Port))
+		ae.Uint16(dmnMcastPort, d.Port) // host order, unlike service ports
 	}
 	if d.TTL != 0 {
 		ae.Uint8(dmnMcastTTL, d.TTL)
@@ -454,7 +454,7 @@ func decodeDaemon(b []byte) (*Daemon, error) {
 				d.Group = netip.AddrFrom16([16]byte(b))
 			}
 		case dmnMcastPort:
-			d.Port = port(ad.Bytes())
+			d.Port = ad.Uint16()
 		case dmnMcastTTL:
 			d.TTL = ad.Uint8()
 		default:

@@ -33,7 +33,7 @@ func TestServiceRoundTrip(t *testing.T) {
 			Scheduler: SourceHashing, Flags: FlagSHFallback | FlagSHPort | FlagOnePacket, Timeout: 60 * time.Second, Netmask: 64},
 		{ServiceKey: ServiceKey{Family: IPv4, Protocol: SCTP, Addr: netip.MustParseAddr("192.0.2.2"), Port: 5000},
 			Scheduler: MaglevHashing, Flags: FlagMHPort, Timeout: 30 * time.Second, Netmask: 24, PE: "sip",
-			State: &ServiceState{Stats: Stats{Conns: 1 << 40, InBytes: 5, OutBPS: 7}, Stats32: Stats{Conns: 3, InBytes: 5}, Has64: true, Hashed: true},
+			State:   &ServiceState{Stats: Stats{Conns: 1 << 40, InBytes: 5, OutBPS: 7}, Stats32: Stats{Conns: 3, InBytes: 5}, Has64: true, Hashed: true},
 			Unknown: []RawAttr{{Type: 99, Data: []byte{1, 2, 3, 4}}}},
 		{ServiceKey: ServiceKey{Family: IPv6, FWMark: 7}, Scheduler: WeightedLeastConnection},
 	} {
