@@ -50,12 +50,13 @@ func (c *Conn) encodeBatch(ctx context.Context, b *Batch) ([]chunk, error) {
 			}
 			w := c.newAttrs(48)
 			w.str(attrSetName, o.name)
-			cmd := cmdFlush
+			cmd, flags := cmdFlush, netlink.HeaderFlags(0)
 			if o.code == opDestroy {
-				cmd = cmdDestroy
+				// NLM_F_EXCL: a missing set is an error, as for the CLI.
+				cmd, flags = cmdDestroy, netlink.Excl
 				known[o.name] = nil
 			}
-			chunks = append(chunks, chunk{op: i, msg: c.message(cmd, 0, w.b)})
+			chunks = append(chunks, chunk{op: i, msg: c.message(cmd, flags, w.b)})
 		case opRename, opSwap:
 			if err := validateName("from", o.name); err != nil {
 				return fail(err)

@@ -197,8 +197,8 @@ func TestEncodeMatchesCLI(t *testing.T) {
 			if !bytes.Equal(gotData, wantData) {
 				t.Errorf("entry attributes differ\n got %x\nwant %x", gotData, wantData)
 			}
-			// -exist semantics ride on NLM_F_EXCL for create and add/del.
-			if verb == "create" || verb == "add" || verb == "del" {
+			// -exist semantics ride on NLM_F_EXCL for create, add/del and destroy.
+			if verb == "create" || verb == "add" || verb == "del" || verb == "destroy" {
 				if gf, wf := got[7]&0x2, fx.msg[7]&0x2; gf != wf {
 					t.Errorf("NLM_F_EXCL: got %v, CLI %v", gf != 0, wf != 0)
 				}

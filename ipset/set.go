@@ -73,7 +73,9 @@ func (c *Conn) Destroy(ctx context.Context, name string) error {
 	if err := validateName("name", name); err != nil {
 		return err
 	}
-	return c.nameOp(ctx, cmdDestroy, "destroy set", name)
+	// Without NLM_F_EXCL the kernel (since 6.x) reads -exist and ignores
+	// a missing set; the CLI sends it too.
+	return c.nameOp(ctx, cmdDestroy, netlink.Excl, "destroy set", name)
 }
 
 // DestroyAll destroys every set not in use. Like `ipset destroy`.
@@ -88,7 +90,7 @@ func (c *Conn) Flush(ctx context.Context, name string) error {
 	if err := validateName("name", name); err != nil {
 		return err
 	}
-	return c.nameOp(ctx, cmdFlush, "flush set", name)
+	return c.nameOp(ctx, cmdFlush, 0, "flush set", name)
 }
 
 // FlushAll flushes every set. Like `ipset flush`.
@@ -98,10 +100,10 @@ func (c *Conn) FlushAll(ctx context.Context) error {
 	return err
 }
 
-func (c *Conn) nameOp(ctx context.Context, cmd command, op, name string) error {
+func (c *Conn) nameOp(ctx context.Context, cmd command, flags netlink.HeaderFlags, op, name string) error {
 	w := c.newAttrs(48)
 	w.str(attrSetName, name)
-	_, err := c.execute(ctx, cmd, 0, w, op, name, opOther, 0)
+	_, err := c.execute(ctx, cmd, flags, w, op, name, opOther, 0)
 	return err
 }
 
