@@ -125,3 +125,8 @@ const (
 	nlCreate = netlink.Create
 	nlExcl   = netlink.Excl
 )
+
+type (
+	nlHeaderType  = netlink.HeaderType
+	nlHeaderFlags = netlink.HeaderFlags
+)
