@@ -12,18 +12,21 @@ import (
 	"github.com/nfkit/nfkit/internal/nlconn"
 )
 
-// Batch is a list of ipset operations sent together: pipelined, many
-// messages per sendmsg, many entries per message. It is NOT atomic: the
-// kernel has no transactions for ipset. Operations apply in order; on
-// failure the *BatchError says exactly which entries were applied. For an
-// atomic change of a set's contents use Conn.ReplaceSet.
+// Batch is a list of ipset operations sent together, many entries per
+// netlink message (up to 64 KiB of entries each). It is NOT atomic: the
+// kernel has no transactions for ipset. Operations apply in order and, by
+// default, stop at the first failure; with ContinueOnError every message
+// is pipelined (many per sendmsg) and each succeeds or fails on its own.
+// On failure the *BatchError says exactly which entries were applied. For
+// an atomic change of a set's contents use Conn.ReplaceSet.
 //
 // A Batch is a plain value, not safe for concurrent use; it can be
 // committed more than once.
 type Batch struct {
-	// ContinueOnError keeps sending after a refused message; by default
-	// the batch stops at the first failure (operations and entries not
-	// sent are reported as not applied).
+	// ContinueOnError pipelines every message and keeps going after a
+	// refused one. By default the batch stops at the first failure: each
+	// message is sent once the previous one is acknowledged, and
+	// operations and entries not sent are reported as not applied.
 	ContinueOnError bool
 
 	ops []batchOp
@@ -267,13 +270,46 @@ func (c *Conn) Commit(ctx context.Context, b *Batch) error {
 	return c.commitChunks(ctx, b, chunks)
 }
 
+// send sends the messages of a batch. With continueOnError they are all
+// pipelined. Otherwise each message waits for the previous one's answer:
+// the kernel handles every message of a sendmsg even after one fails, so
+// pipelining cannot stop at the first failure. A message holds up to 64
+// KiB of entries, so a bulk load still costs one round trip per ~2 000
+// entries.
+func (c *Conn) send(ctx context.Context, msgs []netlink.Message, continueOnError bool) ([]nlconn.Reply, error) {
+	if continueOnError {
+		return c.nl.Pipeline(ctx, msgs, false)
+	}
+	replies := make([]nlconn.Reply, len(msgs))
+	for i := range replies {
+		replies[i].Err = nlconn.ErrNotSent
+	}
+	for i := range msgs {
+		r, err := c.nl.Pipeline(ctx, msgs[i:i+1], true)
+		if len(r) == 1 {
+			replies[i] = r[0]
+			var ke *nlconn.Error
+			if errors.As(r[0].Err, &ke) {
+				ke.Index = i
+			}
+		}
+		if err != nil {
+			return replies, err
+		}
+		if replies[i].Err != nil {
+			break
+		}
+	}
+	return replies, nil
+}
+
 // commitChunks sends an encoded batch and builds its report.
 func (c *Conn) commitChunks(ctx context.Context, b *Batch, chunks []chunk) error {
 	msgs := make([]netlink.Message, len(chunks))
 	for i := range chunks {
 		msgs[i] = chunks[i].msg
 	}
-	replies, perr := c.nl.Pipeline(ctx, msgs, !b.ContinueOnError)
+	replies, perr := c.send(ctx, msgs, b.ContinueOnError)
 	res := make([]OpResult, len(b.ops))
 	for i := range b.ops {
 		o := &b.ops[i]
@@ -320,6 +356,9 @@ func (c *Conn) commitChunks(ctx context.Context, b *Batch, chunks []chunk) error
 			continue
 		}
 		werr := wrap(rerr, "ipset "+o.verb(), o.name, ok, ch.setKind)
+		if we, isK := werr.(*nlconn.Error); isK {
+			we.Index = ch.op // the operation, not the netlink message
+		}
 		if r.Err == nil || errors.Is(r.Err, nlconn.ErrNotSent) {
 			r.Err = werr
 		}
