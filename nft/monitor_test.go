@@ -1,0 +1,107 @@
+package nft
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/nfkit/nfkit/internal/nstest"
+)
+
+func TestMonitor(t *testing.T) {
+	nstest.RequireTool(t, "nft")
+	c, ns := testConn(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	events := make(chan Event, 64)
+	ready := make(chan struct{})
+	go func() {
+		defer close(events)
+		first := true
+		for ev, err := range c.Monitor(ctx) {
+			if first {
+				first = false
+			}
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			events <- ev
+		}
+	}()
+	close(ready)
+	time.Sleep(100 * time.Millisecond) // let the subscription bind
+	ns.Run(t, "nft", "add table ip mon; add chain ip mon c; add rule ip mon c counter comment \"hi\"; add set ip mon s { type inet_service; }; add element ip mon s { 22 }")
+	want := []EventKind{EventNewTable, EventNewChain, EventNewRule, EventNewSet, EventNewElements, EventNewGen}
+	var got []Event
+	for len(got) < len(want) {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				t.Fatalf("monitor ended after %v", got)
+			}
+			got = append(got, ev)
+		case <-ctx.Done():
+			t.Fatalf("timeout; got %v", got)
+		}
+	}
+	for i, k := range want {
+		if got[i].Kind != k {
+			t.Fatalf("event %d is %v, want %v (%+v)", i, got[i].Kind, k, got)
+		}
+	}
+	if got[0].Table.Name != "mon" || got[1].Chain.Name != "c" || got[2].Rule.Comment != "hi" ||
+		got[3].Set.Name != "s" || got[4].SetName != "s" || len(got[4].Elements) != 1 || got[5].Gen.ID == 0 {
+		t.Errorf("events: %+v", got)
+	}
+}
+
+func TestTrace(t *testing.T) {
+	nstest.RequireTool(t, "nft")
+	c, ns := testConn(t)
+	ns.Run(t, "nft", "add table ip tr; add chain ip tr out { type filter hook output priority 0; }; add rule ip tr out ip daddr 127.0.0.2 meta nftrace set 1; add rule ip tr out ip daddr 127.0.0.2 accept")
+	rules, err := c.ListRules(testCtx(t), RuleFilter{Family: FamilyIPv4, Table: "tr"})
+	if err != nil || len(rules) != 2 {
+		t.Fatal(rules, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	evs := make(chan TraceEvent, 16)
+	go func() {
+		defer close(evs)
+		for ev, err := range c.Trace(ctx) {
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			evs <- ev
+		}
+	}()
+	time.Sleep(100 * time.Millisecond)
+	// one UDP datagram on the namespace's loopback
+	if err := ns.Do(func() error {
+		conn, err := net.Dial("udp4", "127.0.0.2:9")
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		_, err = conn.Write([]byte("trace me"))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		select {
+		case ev := <-evs:
+			if ev.Type == TraceRule && ev.RuleHandle == rules[1].Handle {
+				if ev.Table != "tr" || ev.Chain != "out" || ev.Verdict == nil || ev.Verdict.Code != VerdictAccept || ev.ID == 0 {
+					t.Errorf("trace event %+v", ev)
+				}
+				return
+			}
+		case <-ctx.Done():
+			t.Fatal("no trace event for the accepting rule")
+		}
+	}
+}
