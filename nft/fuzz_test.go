@@ -129,3 +129,15 @@ func FuzzUdata(f *testing.F) {
 		}
 	})
 }
+
+func FuzzObject(f *testing.F) {
+	addSeeds(f, "object")
+	f.Add([]byte("\x06\x00\x01\x00t\x00\x00\x00\x06\x00\x02\x00q\x00\x00\x00\x08\x00\x03\x00\x00\x00\x00\x02\x24\x00\x04\x00\x0c\x00\x01\x00\x00\x00\x00\x00\x00\x00\x03\xe8\x0c\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\x08\x00\x02\x00\x00\x00\x00\x01"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		roundTrip(t, b, func(b []byte) (func(*enc) error, error) {
+			var x Object
+			err := x.unmarshal(FamilyINet, b)
+			return func(e *enc) error { return x.marshal(e, true) }, err
+		})
+	})
+}
