@@ -190,8 +190,11 @@ func (f *Filter) Matches(fl *Flow) bool {
 	if f.Reply != nil && !f.Reply.match(&fl.Reply) {
 		return false
 	}
-	if f.Match != nil && !f.Match(fl) {
-		return false
+	if f.Match != nil {
+		// A copy, so the caller's flow does not escape to the heap on
+		// every call (the dump's hot path) just because Match might keep it.
+		cp := *fl
+		return f.Match(&cp)
 	}
 	return true
 }
