@@ -117,6 +117,9 @@ type Rule struct {
 
 	// Counters set with -c on insertion, read back on listing.
 	Counters Counters
+
+	// Handle is the nf_tables rule handle, set by listing (0 otherwise).
+	Handle uint64
 }
 
 func (r *Rule) table() string {

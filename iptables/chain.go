@@ -1,0 +1,121 @@
+package iptables
+
+import (
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// Chain is an iptables chain as iptables-save lists it: `:NAME POLICY
+// [PACKETS:BYTES]`.
+type Chain struct {
+	Name string
+	// Builtin chains (INPUT, PREROUTING, ...) are nf_tables base chains;
+	// the others are user-defined.
+	Builtin bool
+	// Policy is "ACCEPT" or "DROP" for built-in chains, "-" for user ones.
+	Policy string
+	// Counters are the policy counters of a built-in chain: zero unless the
+	// chain was created with counters (a restore `:CHAIN` line) and packets
+	// hit its policy.
+	Counters Counters
+}
+
+// isBuiltin reports whether chain is a built-in chain of table.
+func isBuiltin(table, chain string) (builtin, bool) {
+	bc, ok := builtins[table][chain]
+	return bc, ok
+}
+
+// NewChain creates a user-defined chain, like `iptables -N CHAIN`; it
+// fails (at commit) if the chain exists.
+func (b *Batch) NewChain(f Family, table, chain string) error {
+	if err := checkTableChain(f, table, chain); err != nil {
+		return err
+	}
+	if _, ok := isBuiltin(table, chain); ok {
+		return invalid("chain %q is built in", chain)
+	}
+	if err := b.ensure(f, table, ""); err != nil {
+		return err
+	}
+	b.push(userChainMsg(f, table, chain, netlink.Create|netlink.Excl))
+	return nil
+}
+
+func userChainMsg(f Family, table, chain string, flags netlink.HeaderFlags) netlink.Message {
+	return msg(unix.NFT_MSG_NEWCHAIN, flags, f, func(ae *netlink.AttributeEncoder) {
+		ae.String(unix.NFTA_CHAIN_TABLE, table)
+		ae.String(unix.NFTA_CHAIN_NAME, chain)
+	})
+}
+
+// DeleteChain deletes an empty, unreferenced user-defined chain, like
+// `iptables -X CHAIN`.
+func (b *Batch) DeleteChain(f Family, table, chain string) error {
+	if err := checkTableChain(f, table, chain); err != nil {
+		return err
+	}
+	if _, ok := isBuiltin(table, chain); ok {
+		return invalid("cannot delete built-in chain %q", chain)
+	}
+	b.push(msg(unix.NFT_MSG_DELCHAIN, 0, f, func(ae *netlink.AttributeEncoder) {
+		ae.String(unix.NFTA_CHAIN_TABLE, table)
+		ae.String(unix.NFTA_CHAIN_NAME, chain)
+	}))
+	return nil
+}
+
+// FlushChain deletes every rule of chain, or of every chain of table when
+// chain is "", like `iptables -F [CHAIN]`.
+func (b *Batch) FlushChain(f Family, table, chain string) error {
+	if chain == "" {
+		if err := checkTableChain(f, table, "x"); err != nil {
+			return err
+		}
+	} else if err := checkTableChain(f, table, chain); err != nil {
+		return err
+	}
+	b.flush(f, table, chain)
+	return nil
+}
+
+func (b *Batch) flush(f Family, table, chain string) {
+	b.push(msg(unix.NFT_MSG_DELRULE, 0, f, func(ae *netlink.AttributeEncoder) {
+		ae.String(unix.NFTA_RULE_TABLE, table)
+		if chain != "" {
+			ae.String(unix.NFTA_RULE_CHAIN, chain)
+		}
+	}))
+}
+
+// SetPolicy sets the policy of a built-in chain ("ACCEPT" or "DROP"),
+// creating the table and chain if needed, like `iptables -P CHAIN
+// POLICY`.
+func (b *Batch) SetPolicy(f Family, table, chain, policy string) error {
+	if err := checkTableChain(f, table, chain); err != nil {
+		return err
+	}
+	bc, ok := isBuiltin(table, chain)
+	if !ok {
+		return invalid("policy on non-built-in chain %q", chain)
+	}
+	if policy != "ACCEPT" && policy != "DROP" {
+		return invalid("policy %q (ACCEPT or DROP)", policy)
+	}
+	if err := b.ensure(f, table, ""); err != nil {
+		return err
+	}
+	b.push(builtinChainMsg(f, table, chain, bc, policy, nil))
+	b.created[tableKey(f, table)+"/"+chain] = true
+	return nil
+}
+
+// renameChain renames the chain with nf_tables handle h (the kernel
+// renames when NEWCHAIN carries both a handle and a new name).
+func (b *Batch) renameChain(f Family, table string, h uint64, newName string) {
+	b.push(msg(unix.NFT_MSG_NEWCHAIN, 0, f, func(ae *netlink.AttributeEncoder) {
+		ae.String(unix.NFTA_CHAIN_TABLE, table)
+		ae.Uint64(unix.NFTA_CHAIN_HANDLE, h)
+		ae.String(unix.NFTA_CHAIN_NAME, newName)
+	}))
+}

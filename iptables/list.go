@@ -1,0 +1,152 @@
+package iptables
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"iter"
+	"sort"
+
+	"github.com/nfkit/nfkit/nft"
+)
+
+// decodeListed turns a rule listed by package nft (expressions kept raw)
+// into an iptables Rule.
+func decodeListed(f Family, nr *nft.Rule) (*Rule, error) {
+	list, err := unmarshalExprs(nr.RawExprs())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s %s %s handle %d: %v", ErrForeign, f, nr.Table, nr.Chain, nr.Handle, err)
+	}
+	r, err := decodeRule(f, list)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s %s handle %d: %w", f, nr.Table, nr.Chain, nr.Handle, err)
+	}
+	r.Table, r.Chain, r.Handle = nr.Table, nr.Chain, nr.Handle
+	return r, nil
+}
+
+// AllRules streams the rules of table/chain (every chain when chain is
+// ""), in kernel order, like `iptables -t TABLE -S [CHAIN]` without the
+// chain lines. A rule iptables-nft did not write yields an error wrapping
+// ErrForeign (and the stream goes on). A missing table or chain yields
+// nothing.
+func (c *Conn) AllRules(ctx context.Context, f Family, table, chain string) iter.Seq2[*Rule, error] {
+	return func(yield func(*Rule, error) bool) {
+		if !f.valid() {
+			yield(nil, invalid("family %d", f))
+			return
+		}
+		filter := nft.RuleFilter{Family: nft.Family(f), Table: table, Chain: chain, SkipExprs: true}
+		for nr, err := range c.n.AllRules(ctx, filter) {
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					return
+				}
+				yield(nil, err)
+				return
+			}
+			if !yield(decodeListed(f, nr)) {
+				return
+			}
+		}
+	}
+}
+
+// ListRules returns the rules of table/chain (all chains when chain is
+// ""), like `iptables -S`. A rule iptables-nft did not write makes it
+// fail with an error wrapping ErrForeign.
+func (c *Conn) ListRules(ctx context.Context, f Family, table, chain string) ([]*Rule, error) {
+	var out []*Rule
+	for r, err := range c.AllRules(ctx, f, table, chain) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// tableChains is what the kernel holds of one iptables table: whether the
+// table exists, its chains in iptables-save order (built-in chains in hook
+// order, missing ones shown with policy ACCEPT as iptables-nft-save does,
+// then user chains sorted by name), and whether base chains iptables does
+// not know were left out ("tainted").
+type tableChains struct {
+	exists  bool
+	chains  []Chain
+	handles map[string]uint64
+	tainted bool
+}
+
+func (c *Conn) loadChains(ctx context.Context, f Family, table string) (*tableChains, error) {
+	if !f.valid() {
+		return nil, invalid("family %d", f)
+	}
+	bt, ok := builtins[table]
+	if !ok {
+		return nil, invalid("table %q", table)
+	}
+	tc := &tableChains{handles: map[string]uint64{}}
+	found := map[string]Chain{}
+	var users []string
+	for ch, err := range c.n.AllChains(ctx, nft.Family(f), table) {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				break
+			}
+			return nil, err
+		}
+		tc.exists = true
+		if !ch.IsBase() {
+			users = append(users, ch.Name)
+			tc.handles[ch.Name] = ch.Handle
+			continue
+		}
+		bc, ok := bt[ch.Name]
+		if !ok || uint32(ch.Hook)-1 != bc.hook || ch.Priority != bc.prio || string(ch.Type) != bc.ctype {
+			tc.tainted = true
+			continue
+		}
+		pol := "ACCEPT"
+		if ch.Policy == nft.PolicyDrop {
+			pol = "DROP"
+		}
+		found[ch.Name] = Chain{Name: ch.Name, Builtin: true, Policy: pol,
+			Counters: Counters{Packets: ch.Counters.Packets, Bytes: ch.Counters.Bytes}}
+		tc.handles[ch.Name] = ch.Handle
+	}
+	if !tc.exists {
+		// A table without chains still exists; ask for it.
+		if _, err := c.n.GetTable(ctx, nft.Family(f), table); err == nil {
+			tc.exists = true
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
+	for _, name := range builtinOrder[table] {
+		ch, ok := found[name]
+		if !ok {
+			ch = Chain{Name: name, Builtin: true, Policy: "ACCEPT"}
+		}
+		tc.chains = append(tc.chains, ch)
+	}
+	sort.Strings(users)
+	for _, u := range users {
+		tc.chains = append(tc.chains, Chain{Name: u, Policy: "-"})
+	}
+	return tc, nil
+}
+
+// ListChains returns the chains of table in iptables-save order: the
+// built-in chains (a missing one as policy ACCEPT, like iptables-nft),
+// then the user-defined chains sorted by name, like `iptables -t TABLE
+// -S | grep -- '^-[PN]'`. Base chains iptables-nft did not create are
+// left out.
+func (c *Conn) ListChains(ctx context.Context, f Family, table string) ([]Chain, error) {
+	tc, err := c.loadChains(ctx, f, table)
+	if err != nil {
+		return nil, err
+	}
+	return tc.chains, nil
+}
