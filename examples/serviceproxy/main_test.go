@@ -82,3 +82,4 @@ func checkConntrack(t *testing.T, ctx context.Context, n *network) {
 }
 
 func TestIPTablesMode(t *testing.T) { checkProxy(t, "iptables", 20) }
+func TestNFTablesMode(t *testing.T) { checkProxy(t, "nftables", 20) }

@@ -94,12 +94,23 @@ func typeNames(s *nft.Set) string {
 // ElementString prints a set element as nft does: a key, a range, a prefix,
 // and a map value after a colon.
 func ElementString(e nft.Element) string {
-	s := fmt.Sprint(e.Key)
+	s := value(e.Key)
 	if e.KeyEnd != nil {
-		s += "-" + fmt.Sprint(e.KeyEnd)
+		s += "-" + value(e.KeyEnd)
 	}
 	if e.Value != nil {
-		s += " : " + fmt.Sprint(e.Value)
+		s += " : " + value(e.Value)
 	}
 	return s
+}
+
+func value(v any) string {
+	if c, ok := v.(nft.Concat); ok {
+		parts := make([]string, len(c))
+		for i, f := range c {
+			parts[i] = value(f)
+		}
+		return strings.Join(parts, " . ")
+	}
+	return fmt.Sprint(v)
 }
