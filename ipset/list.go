@@ -43,16 +43,19 @@ func decodeListMsg(b []byte) (listMsg, error) {
 				return m, err
 			}
 			m.set.Revision = uint8(v)
+			m.header = true
 		case attrFamily:
 			v, err := it.uint()
 			if err != nil {
 				return m, err
 			}
 			m.set.Family = Family(v)
+			m.header = true
 		case attrData:
 			if err := m.set.unmarshalCreateData(it.val); err != nil {
 				return m, err
 			}
+			m.header = true
 		case attrADT:
 			m.adt = it.val
 		}

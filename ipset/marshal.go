@@ -121,9 +121,13 @@ func (s *Set) unmarshalCreateData(b []byte) error {
 			if v, err = it.uint(); err != nil {
 				break
 			}
+			if v > 0xffffffff {
+				err = fmt.Errorf("value %d does not fit 32 bits", v)
+				break
+			}
 			s.setHeaderInt(it.typ, v)
 		default:
-			s.Raw = append(s.Raw, it.all...)
+			s.Raw = it.appendRaw(s.Raw)
 		}
 		if err != nil {
 			return fmt.Errorf("ipset: set header attribute %d: %w", it.typ, err)
@@ -142,11 +146,18 @@ func (s *Set) setHeaderInt(typ uint16, v uint64) {
 		s.Timeout = time.Duration(v) * time.Second
 		s.WithTimeout = true
 	case attrCADTFlags:
+		// OR, not assign: unknown bits come back through Raw as a second
+		// flags attribute.
 		f := uint32(v)
-		s.Counters = f&cadtWithCounters != 0
-		s.Comment = f&cadtWithComment != 0
-		s.ForceAdd = f&cadtWithForceAdd != 0
-		s.SkbInfo = f&cadtWithSkbInfo != 0
+		s.Counters = s.Counters || f&cadtWithCounters != 0
+		s.Comment = s.Comment || f&cadtWithComment != 0
+		s.ForceAdd = s.ForceAdd || f&cadtWithForceAdd != 0
+		s.SkbInfo = s.SkbInfo || f&cadtWithSkbInfo != 0
+		if rest := f &^ (cadtWithCounters | cadtWithComment | cadtWithForceAdd | cadtWithSkbInfo); rest != 0 {
+			var w abuf
+			w.u32(attrCADTFlags, rest)
+			s.Raw = append(s.Raw, w.b...)
+		}
 	case attrMarkMask:
 		s.MarkMask = uint32(v)
 	case attrInitVal:
@@ -259,11 +270,7 @@ func (e *Entry) appendEntryData(w *abuf, lineno uint32, defProto uint8) {
 		w.str(attrComment, e.Comment)
 	}
 	if e.SkbMark != 0 || e.SkbMarkMask != 0 {
-		mask := e.SkbMarkMask
-		if mask == 0 {
-			mask = 0xffffffff
-		}
-		w.u64(attrSkbMark, uint64(e.SkbMark)<<32|uint64(mask))
+		w.u64(attrSkbMark, uint64(e.SkbMark)<<32|uint64(e.SkbMarkMask))
 	}
 	if e.SkbPrio != 0 {
 		w.u32(attrSkbPrio, e.SkbPrio)
@@ -343,7 +350,10 @@ func unmarshalEntry(b []byte) (Entry, error) {
 			case attrPortTo:
 				e.PortTo = uint16(v)
 			case attrTimeout:
-				e.Timeout, e.TimeoutSet = time.Duration(v)*time.Second, true
+				if v > 0xffffffff {
+					err = fmt.Errorf("timeout %d does not fit 32 bits", v)
+				}
+				e.Timeout, e.TimeoutSet = time.Duration(v&0xffffffff)*time.Second, true
 			case attrProto:
 				e.Proto = uint8(v)
 			case attrCADTFlags:
@@ -362,7 +372,7 @@ func unmarshalEntry(b []byte) (Entry, error) {
 				e.SkbQueue = uint16(v)
 			}
 		default:
-			e.Raw = append(e.Raw, it.all...)
+			e.Raw = it.appendRaw(e.Raw)
 		}
 		if err != nil {
 			return e, fmt.Errorf("ipset: entry attribute %d: %w", it.typ, err)

@@ -426,7 +426,7 @@ func (e *Entry) parsePort(p string, bitmap bool, fam Family) error {
 	if proto != "" {
 		if v, ok := protoByName[proto]; ok {
 			e.Proto = v
-		} else if v, err := strconv.ParseUint(proto, 10, 8); err == nil {
+		} else if v, err := strconv.ParseUint(proto, 10, 8); err == nil && v != 0 {
 			e.Proto = uint8(v)
 		} else {
 			return invalid("Proto", proto, "unknown protocol")

@@ -16,7 +16,7 @@ import (
 // String prints the entry as ipset does (its dimensions joined by commas,
 // without options), e.g. "192.0.2.1,tcp:80".
 func (e Entry) String() string {
-	return string(e.appendText(nil, false))
+	return string(e.appendText(nil, nil))
 }
 
 func appendAddr(b []byte, a, to netip.Addr, p netip.Prefix) []byte {
@@ -37,9 +37,13 @@ func appendAddr(b []byte, a, to netip.Addr, p netip.Prefix) []byte {
 	return b
 }
 
-// appendText prints the entry's dimensions. bitmapPort prints the port
-// without a protocol, as bitmap:port entries are.
-func (e *Entry) appendText(b []byte, bitmapPort bool) []byte {
+// appendText prints the entry's dimensions: those of set type ti, or
+// (ti nil) those that are set. bitmap:port prints the port without a
+// protocol, as ipset does.
+func (e *Entry) appendText(b []byte, ti *typeInfo) []byte {
+	bitmapPort := ti != nil && ti.name == BitmapPort
+	hasPort := ti != nil && ti.has(dimPort)
+	hasMark := ti != nil && ti.has(dimMark)
 	n := 0
 	sep := func() {
 		if n > 0 {
@@ -51,7 +55,7 @@ func (e *Entry) appendText(b []byte, bitmapPort bool) []byte {
 		sep()
 		b = appendAddr(b, e.Addr, e.AddrTo, e.Prefix)
 	}
-	if e.Port != 0 || e.PortTo != 0 || e.Proto != 0 || bitmapPort {
+	if e.Port != 0 || e.PortTo != 0 || e.Proto != 0 || hasPort {
 		sep()
 		proto := e.Proto
 		if !bitmapPort {
@@ -86,7 +90,7 @@ func (e *Entry) appendText(b []byte, bitmapPort bool) []byte {
 		}
 		b = append(b, e.Iface...)
 	}
-	if e.Mark != 0 {
+	if e.Mark != 0 || hasMark {
 		sep()
 		b = append(b, fmt.Sprintf("0x%08x", e.Mark)...)
 	}
@@ -256,7 +260,8 @@ func (sw *saveWriter) entry(s *Set, e *Entry) {
 	b := append(sw.buf[:0], "add "...)
 	b = append(b, s.Name...)
 	b = append(b, ' ')
-	b = e.appendText(b, s.Type == BitmapPort)
+	ti, _ := lookupType(s.Type)
+	b = e.appendText(b, ti)
 	b = e.appendOptions(b, s)
 	b = append(b, '\n')
 	sw.buf = b

@@ -110,6 +110,9 @@ func (s *Set) validate() (*typeInfo, error) {
 }
 
 func checkFamily(field string, a netip.Addr, f Family) error {
+	if a.Zone() != "" {
+		return invalid(field, a, "addresses in sets have no zone")
+	}
 	switch f {
 	case FamilyInet:
 		if !a.Is4() {
@@ -211,6 +214,12 @@ func validateEntry(ti *typeInfo, fam Family, s *Set, e *Entry) error {
 				}
 			}
 		}
+	}
+	if e.SkbMark != 0 && e.SkbMarkMask == 0 {
+		return invalid("SkbMarkMask", 0, "mask 0 changes no mark bits; use 0xffffffff for the whole mark")
+	}
+	if strings.IndexByte(e.Comment, '"') >= 0 {
+		return invalid("Comment", e.Comment, "contains a double quote, which the save format cannot carry")
 	}
 	if len(e.Comment) > maxCommentLen {
 		return invalid("Comment", len(e.Comment), "comment longer than 255 bytes")

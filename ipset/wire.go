@@ -150,6 +150,17 @@ func (it *aiter) uint() (uint64, error) {
 	return 0, fmt.Errorf("ipset: attribute %d: integer of %d bytes", it.typ, len(v))
 }
 
+// appendRaw keeps the current attribute as is, padded to the 4-byte
+// alignment the next attribute needs (the last attribute of a message may
+// come without its padding).
+func (it *aiter) appendRaw(dst []byte) []byte {
+	dst = append(dst, it.all...)
+	for len(dst)%4 != 0 { // dst (a Raw field) starts aligned
+		dst = append(dst, 0)
+	}
+	return dst
+}
+
 func cstring(b []byte) string {
 	for i, c := range b {
 		if c == 0 {
