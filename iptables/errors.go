@@ -44,3 +44,5 @@ type LineError struct {
 func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
 
 func (e *LineError) Unwrap() error { return e.Err }
+
+func isForeign(err error) bool { return errors.Is(err, ErrForeign) }
