@@ -18,7 +18,7 @@ import (
 func setMatch(index uint16) iptables.Match {
 	info := make([]byte, 8) // XT_ALIGN(sizeof(struct xt_set_info_match_v1))
 	binary.NativeEndian.PutUint16(info[0:], index)
-	info[2] = 1    // dim: one dimension
+	info[2] = 1      // dim: one dimension
 	info[3] = 1 << 1 // flags: IPSET_DIM_ONE_SRC ("src"); bit 0 would be IPSET_INV_MATCH ("!")
 	return &iptables.Extension{ExtName: "set", Rev: 1, Info: info}
 }
