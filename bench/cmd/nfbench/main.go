@@ -1,0 +1,151 @@
+// Command nfbench measures nfkit against the CLI tools and the other Go
+// libraries on identical workloads, side by side in one run, each run in a
+// fresh throwaway network namespace, and writes results.json, report.md
+// and chart.png.
+//
+//	cd bench && sudo go run ./cmd/nfbench -out results
+//
+// Flags: -runs N (median of N runs), -scale tiny|small|default|large (or a
+// comma-separated list, e.g. small,default,large for the scaling table),
+// -only REGEXP (workload names, e.g. 'nft/|ipset/'), -peers REGEXP.
+//
+// How things are measured (see README.md): CLI tools are started from a
+// thread inside the namespace (no wrapper process); wall time is fork to
+// exit, CPU time and peak memory are the child's own rusage (utime+stime,
+// ru_maxrss). Go libraries, nfkit included, run in a child process of
+// nfbench started inside the namespace: it builds its inputs and opens its
+// connections off the clock, then times the one operation; CPU time is
+// getrusage(RUSAGE_SELF) delta (all threads, GC included) plus
+// RUSAGE_CHILDREN for libraries that exec a binary; peak memory is the
+// process's ru_maxrss (inputs and Go runtime included); allocations are
+// the runtime.MemStats Mallocs/TotalAlloc delta around the operation.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+)
+
+func workloads() []*Workload {
+	var ws []*Workload
+	ws = append(ws, nftWorkloads()...)
+	ws = append(ws, iptablesWorkloads()...)
+	ws = append(ws, ipsetWorkloads()...)
+	ws = append(ws, ctWorkloads()...)
+	ws = append(ws, ipvsWorkloads()...)
+	return ws
+}
+
+// Options are the command's flags.
+type Options struct {
+	Out    string
+	Runs   int
+	Scales []string
+	Only   string
+	Peers  string
+	Quiet  bool
+}
+
+func main() {
+	if spec := os.Getenv(childEnv); spec != "" {
+		if err := runChild(spec); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
+	var o Options
+	var scale string
+	flag.StringVar(&o.Out, "out", "results", "output directory (results.json, report.md, chart.png)")
+	flag.IntVar(&o.Runs, "runs", 5, "runs per peer and workload (median reported)")
+	flag.StringVar(&scale, "scale", "default", "tiny|small|default|large, or a comma-separated list")
+	flag.StringVar(&o.Only, "only", "", "regexp of workload names to run (e.g. 'nft/|ipset/')")
+	flag.StringVar(&o.Peers, "peers", "", "regexp of peer names to run (nfkit always runs)")
+	flag.Parse()
+	o.Scales = strings.Split(scale, ",")
+	if _, err := Run(context.Background(), o); err != nil {
+		fmt.Fprintln(os.Stderr, "nfbench:", err)
+		os.Exit(1)
+	}
+}
+
+// Report is everything one invocation measured.
+type Report struct {
+	Started  time.Time `json:"started"`
+	Duration string    `json:"duration"`
+	Machine  Machine   `json:"machine"`
+	Runs     int       `json:"runs"`
+	Scales   []string  `json:"scales"`
+	Figures  []Figure  `json:"figures"`
+}
+
+// Run measures the selected workloads and writes the results into o.Out.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	if os.Geteuid() != 0 {
+		return nil, errors.New("needs root (network namespaces, netfilter): run with sudo")
+	}
+	var only, peers *regexp.Regexp
+	var err error
+	if o.Only != "" {
+		if only, err = regexp.Compile(o.Only); err != nil {
+			return nil, fmt.Errorf("-only: %w", err)
+		}
+	}
+	var peerOK func(string) bool
+	if o.Peers != "" {
+		if peers, err = regexp.Compile(o.Peers); err != nil {
+			return nil, fmt.Errorf("-peers: %w", err)
+		}
+		peerOK = func(n string) bool { return n == "nfkit" || peers.MatchString(n) }
+	}
+	if o.Runs < 1 {
+		return nil, errors.New("-runs must be at least 1")
+	}
+	logf := func(format string, args ...any) {
+		if !o.Quiet {
+			fmt.Fprintf(os.Stderr, format+"\n", args...)
+		}
+	}
+	rep := &Report{Started: time.Now(), Runs: o.Runs, Scales: o.Scales}
+	rep.Machine = machineInfo(ctx)
+	for _, sn := range o.Scales {
+		s, ok := sizes[sn]
+		if !ok {
+			return nil, fmt.Errorf("-scale: unknown size %q", sn)
+		}
+		for _, w := range workloads() {
+			if only != nil && !only.MatchString(w.Name) {
+				continue
+			}
+			rep.Figures = append(rep.Figures, runWorkload(ctx, w, s, o.Runs, peerOK, logf)...)
+		}
+	}
+	rep.Duration = time.Since(rep.Started).Round(time.Second).String()
+	rep.Machine.LoadAfter = loadAvg()
+	if o.Out != "" {
+		if err := os.MkdirAll(o.Out, 0o755); err != nil {
+			return rep, err
+		}
+		if err := writeJSON(filepath.Join(o.Out, "results.json"), rep); err != nil {
+			return rep, err
+		}
+		if err := os.WriteFile(filepath.Join(o.Out, "report.md"), []byte(markdown(rep)), 0o644); err != nil {
+			return rep, err
+		}
+		if err := writeChart(filepath.Join(o.Out, "chart.png"), rep); err != nil {
+			return rep, err
+		}
+		logf("wrote %s/results.json, report.md, chart.png", o.Out)
+	}
+	if !o.Quiet {
+		fmt.Print(markdown(rep))
+	}
+	return rep, nil
+}

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Machine describes where the figures were taken.
+type Machine struct {
+	Kernel     string            `json:"kernel"`
+	CPUs       int               `json:"cpus"`
+	CPUModel   string            `json:"cpu_model"`
+	Go         string            `json:"go"`
+	Tools      map[string]string `json:"tools"`
+	LoadBefore string            `json:"load_before"`
+	LoadAfter  string            `json:"load_after"`
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(s)
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func machineInfo(ctx context.Context) Machine {
+	m := Machine{CPUs: runtime.NumCPU(), Go: runtime.Version(), Tools: map[string]string{}, LoadBefore: loadAvg()}
+	if out, err := exec.CommandContext(ctx, "uname", "-r").Output(); err == nil {
+		m.Kernel = firstLine(string(out))
+	}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPUModel = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	for _, t := range [][]string{
+		{"nft", "--version"}, {"iptables-nft", "--version"}, {"iptables-legacy", "--version"},
+		{"ipset", "--version"}, {"conntrack", "--version"}, {"ipvsadm", "--version"},
+	} {
+		out, err := exec.CommandContext(ctx, t[0], t[1:]...).CombinedOutput()
+		if err != nil {
+			m.Tools[t[0]] = "not available"
+			continue
+		}
+		m.Tools[t[0]] = firstLine(string(out))
+	}
+	return m
+}
+
+func writeJSON(name string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(name, append(b, '\n'), 0o644)
+}
+
+// fmtDur prints a duration with three significant digits.
+func fmtDur(d time.Duration) string {
+	switch s := d.Seconds(); {
+	case d == 0:
+		return "-"
+	case s >= 100:
+		return fmt.Sprintf("%.0f s", s)
+	case s >= 1:
+		return fmt.Sprintf("%.3g s", s)
+	case s >= 1e-3:
+		return fmt.Sprintf("%.3g ms", s*1e3)
+	default:
+		return fmt.Sprintf("%.3g µs", s*1e6)
+	}
+}
+
+func fmtCount(n uint64) string {
+	switch {
+	case n == 0:
+		return "-"
+	case n >= 1e6:
+		return fmt.Sprintf("%.3gM", float64(n)/1e6)
+	case n >= 1e3:
+		return fmt.Sprintf("%.3gk", float64(n)/1e3)
+	default:
+		return fmt.Sprint(n)
+	}
+}
+
+func fmtRSS(kb int64) string {
+	if kb == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.3g MiB", float64(kb)/1024)
+}
+
+func perUnit(f Figure) string {
+	if f.Runs == 0 || f.Units == 0 {
+		return "-"
+	}
+	return fmtDur(f.Median.Wall / time.Duration(f.Units))
+}
+
+func markdown(r *Report) string {
+	var sb strings.Builder
+	m := r.Machine
+	fmt.Fprintf(&sb, "Measured %s (%s), median of %d runs, each in a fresh network namespace.\n\n",
+		r.Started.UTC().Format("2006-01-02 15:04 MST"), r.Duration, r.Runs)
+	fmt.Fprintf(&sb, "Machine: kernel %s, %d CPUs (%s), %s; load average before %s, after %s (the machine is shared: compare ratios, which are measured in the same run, rather than absolute times).\n\n",
+		m.Kernel, m.CPUs, m.CPUModel, m.Go, m.LoadBefore, m.LoadAfter)
+	sb.WriteString("Tools:")
+	for _, k := range []string{"nft", "iptables-nft", "iptables-legacy", "ipset", "conntrack", "ipvsadm"} {
+		fmt.Fprintf(&sb, " `%s`;", m.Tools[k])
+	}
+	sb.WriteString("\n\n")
+	sb.WriteString("nfkit/peer is nfkit's median wall time over the peer's (below 1: nfkit is faster). ")
+	sb.WriteString("Peak RSS is the max resident set of the process doing the work; allocations are counted for Go peers only. ")
+	sb.WriteString("A `*` marks a figure extrapolated from part of the work (see notes).\n")
+	for _, sn := range r.Scales {
+		s := sizes[sn]
+		fmt.Fprintf(&sb, "\n### Scale %s: %d services x %d endpoints, %d set entries, %d flows\n\n", sn, s.Services, s.Endpoints, s.Entries, s.Flows)
+		sb.WriteString("| workload | size | peer | wall | CPU | peak RSS | allocs | per unit | nfkit/peer |\n")
+		sb.WriteString("|---|---:|---|---:|---:|---:|---:|---:|---:|\n")
+		var notes, skips []string
+		for _, f := range r.Figures {
+			if f.Size != sn {
+				continue
+			}
+			switch {
+			case f.Skipped != "":
+				skips = append(skips, fmt.Sprintf("- %s, %s: skipped, %s", f.Workload, f.Peer, f.Skipped))
+				continue
+			case f.Err != "":
+				skips = append(skips, fmt.Sprintf("- %s, %s: FAILED, %s", f.Workload, f.Peer, f.Err))
+				continue
+			case f.Runs == 0:
+				continue
+			}
+			star := ""
+			if f.Median.Factor > 1 {
+				star = "*"
+			}
+			if f.Median.Note != "" || star != "" {
+				n := f.Median.Note
+				if star != "" {
+					n = strings.TrimPrefix(fmt.Sprintf("%s; extrapolated x%.0f", n, f.Median.Factor), "; ")
+				}
+				notes = append(notes, fmt.Sprintf("- %s, %s: %s", f.Workload, f.Peer, n))
+			}
+			ratio := "-"
+			if f.Ratio > 0 && f.Kind != "nfkit" {
+				ratio = fmt.Sprintf("%.2f", f.Ratio)
+			}
+			allocs := "-"
+			if f.Kind != "cli" {
+				allocs = fmtCount(f.Median.Allocs)
+			}
+			name := f.Peer
+			if f.Kind == "nfkit" {
+				name = "**nfkit**"
+			}
+			fmt.Fprintf(&sb, "| %s | %d %s | %s | %s%s | %s%s | %s | %s | %s | %s |\n",
+				f.Workload, f.Units, f.Unit, name, fmtDur(f.Median.Wall), star, fmtDur(f.Median.CPU), star,
+				fmtRSS(f.Median.MaxRSS), allocs, perUnit(f), ratio)
+		}
+		if len(notes) > 0 {
+			sb.WriteString("\nNotes:\n" + strings.Join(notes, "\n") + "\n")
+		}
+		if len(skips) > 0 {
+			sb.WriteString("\nNot measured:\n" + strings.Join(skips, "\n") + "\n")
+		}
+	}
+	if len(r.Scales) > 1 {
+		sb.WriteString("\n### Scaling: wall time per unit (rule, entry, flow) at each size\n\n")
+		sb.WriteString("| workload | peer |")
+		for _, sn := range r.Scales {
+			fmt.Fprintf(&sb, " %s |", sn)
+		}
+		sb.WriteString("\n|---|---|" + strings.Repeat("---:|", len(r.Scales)) + "\n")
+		type key struct{ w, p string }
+		var order []key
+		cells := map[key]map[string]string{}
+		for _, f := range r.Figures {
+			k := key{f.Workload, f.Peer}
+			if cells[k] == nil {
+				cells[k] = map[string]string{}
+				order = append(order, k)
+			}
+			cells[k][f.Size] = perUnit(f)
+		}
+		for _, k := range order {
+			fmt.Fprintf(&sb, "| %s | %s |", k.w, k.p)
+			for _, sn := range r.Scales {
+				c := cells[k][sn]
+				if c == "" {
+					c = "-"
+				}
+				fmt.Fprintf(&sb, " %s |", c)
+			}
+			sb.WriteString("\n")
+		}
+	}
+	return sb.String()
+}

@@ -1,0 +1,4 @@
+package main
+
+func iptablesWorkloads() []*Workload { return nil }
+func ipvsWorkloads() []*Workload     { return nil }
