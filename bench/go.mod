@@ -3,6 +3,7 @@ module github.com/nfkit/nfkit/bench
 go 1.26.8
 
 require (
+	github.com/coreos/go-iptables v0.8.0
 	github.com/google/nftables v0.3.0
 	github.com/mdlayher/netlink v1.11.2
 	github.com/nfkit/nfkit v0.0.0

@@ -81,8 +81,8 @@ func ctFill(e *Env) error {
 	return nil
 }
 
-func ctCheckCount(want func(Size) int) func(e *Env, peer string, count int) error {
-	return func(e *Env, peer string, count int) error {
+func ctCheckCount(want func(Size) int) func(e *Env, peer string, smp Sample) error {
+	return func(e *Env, peer string, smp Sample) error {
 		c, err := ctDial(e)
 		if err != nil {
 			return err
@@ -112,9 +112,9 @@ func ctWorkloads() []*Workload {
 		Name: "conntrack/dump", Unit: "flows", Units: flows, Skip: ctSkip,
 		Desc:  "dump the whole conntrack table",
 		Setup: ctFill,
-		Check: func(e *Env, peer string, count int) error {
-			if count != e.Size.Flows {
-				return fmt.Errorf("%s dumped %d flows, want %d", peer, count, e.Size.Flows)
+		Check: func(e *Env, peer string, smp Sample) error {
+			if smp.Count != e.Size.Flows {
+				return fmt.Errorf("%s dumped %d flows, want %d", peer, smp.Count, e.Size.Flows)
 			}
 			return nil
 		},

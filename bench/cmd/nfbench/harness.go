@@ -83,7 +83,7 @@ type Workload struct {
 	Setup func(e *Env) error
 	// Check verifies the namespace after a peer's run (and, for
 	// listings, the count the peer reported).
-	Check func(e *Env, peer string, count int) error
+	Check func(e *Env, peer string, smp Sample) error
 	Peers []Peer
 }
 
@@ -160,8 +160,8 @@ func runChild(spec string) error {
 	}
 	cpu := cpuTime(&self1) - cpuTime(&self0) + cpuTime(&kids1) - cpuTime(&kids0)
 	out := Sample{
-		Wall:       time.Duration(float64(wall) * f),
-		CPU:        time.Duration(float64(cpu) * f),
+		Wall: time.Duration(float64(wall) * f),
+		CPU:  time.Duration(float64(cpu) * f),
 		// ru_maxrss of a process started with vfork (as Go does) starts at
 		// its parent's high-water mark, so our own ru_maxrss would include
 		// nfbench's parent; VmHWM is this process's own address space.
@@ -201,17 +201,11 @@ func cpuTime(r *syscall.Rusage) time.Duration {
 // runOnce runs peer p of workload w once in a fresh namespace and checks
 // that it did the work.
 func runOnce(ctx context.Context, w *Workload, p *Peer, s Size, probe bool) (Sample, error) {
-	ns, err := nsutil.New()
+	e, done, err := newEnv(s)
 	if err != nil {
 		return Sample{}, err
 	}
-	defer ns.Close()
-	dir, err := os.MkdirTemp("", "nfbench-")
-	if err != nil {
-		return Sample{}, err
-	}
-	defer os.RemoveAll(dir)
-	e := &Env{NS: ns, Size: s, Dir: dir}
+	defer done()
 	setup := w.Setup
 	if p.Setup != nil {
 		setup = p.Setup
@@ -231,7 +225,7 @@ func runOnce(ctx context.Context, w *Workload, p *Peer, s Size, probe bool) (Sam
 		return smp, err
 	}
 	if w.Check != nil {
-		if err := w.Check(e, p.Name, smp.Count); err != nil {
+		if err := w.Check(e, p.Name, smp); err != nil {
 			return smp, fmt.Errorf("check after %s: %w", p.Name, err)
 		}
 	}
@@ -244,6 +238,23 @@ func runOnce(ctx context.Context, w *Workload, p *Peer, s Size, probe bool) (Sam
 // its %M is the tool's own peak. It adds about a millisecond of fork and
 // exec, so wall and CPU times come from separate, direct runs.
 const timeBin = "/usr/bin/time"
+
+// newEnv makes a fresh namespace and scratch directory; done removes both.
+func newEnv(s Size) (*Env, func(), error) {
+	ns, err := nsutil.New()
+	if err != nil {
+		return nil, nil, err
+	}
+	dir, err := os.MkdirTemp("", "nfbench-")
+	if err != nil {
+		ns.Close()
+		return nil, nil, err
+	}
+	return &Env{NS: ns, Size: s, Dir: dir}, func() {
+		ns.Close()
+		os.RemoveAll(dir)
+	}, nil
+}
 
 func runCLIPeer(e *Env, p *Peer, probe bool) (Sample, error) {
 	argv, stdin, err := p.CLI(e)

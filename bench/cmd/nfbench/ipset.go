@@ -65,8 +65,8 @@ func ipsetFill(e *Env) error {
 
 // ipsetCheck verifies that the set holds Entries entries, the new ones if
 // replaced, and that no other set is left behind.
-func ipsetCheck(replaced bool) func(e *Env, peer string, count int) error {
-	return func(e *Env, peer string, count int) error {
+func ipsetCheck(replaced bool) func(e *Env, peer string, smp Sample) error {
+	return func(e *Env, peer string, smp Sample) error {
 		c, err := ipsetDial(e)
 		if err != nil {
 			return err
@@ -149,9 +149,9 @@ func ipsetWorkloads() []*Workload {
 		Name: "ipset/list", Unit: "entries", Units: entries,
 		Desc:  "list the set with all its entries",
 		Setup: ipsetFill,
-		Check: func(e *Env, peer string, count int) error {
-			if count != e.Size.Entries {
-				return fmt.Errorf("%s listed %d entries, want %d", peer, count, e.Size.Entries)
+		Check: func(e *Env, peer string, smp Sample) error {
+			if smp.Count != e.Size.Entries {
+				return fmt.Errorf("%s listed %d entries, want %d", peer, smp.Count, e.Size.Entries)
 			}
 			return nil
 		},

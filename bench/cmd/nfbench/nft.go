@@ -135,8 +135,8 @@ func nftCountRules(e *Env) (int, error) {
 	return len(rs), err
 }
 
-func checkRules(want func(Size) int) func(e *Env, peer string, count int) error {
-	return func(e *Env, peer string, count int) error {
+func checkRules(want func(Size) int) func(e *Env, peer string, smp Sample) error {
+	return func(e *Env, peer string, smp Sample) error {
 		n, err := nftCountRules(e)
 		if err != nil {
 			return err
@@ -219,9 +219,9 @@ func nftWorkloads() []*Workload {
 		Name: "nft/list", Unit: "rules", Units: nftRules,
 		Desc:  "list every rule of the loaded ruleset, decoded (CLI: nft -j)",
 		Setup: nftLoad,
-		Check: func(e *Env, peer string, count int) error {
-			if count != nftRules(e.Size) {
-				return fmt.Errorf("%s listed %d rules, want %d", peer, count, nftRules(e.Size))
+		Check: func(e *Env, peer string, smp Sample) error {
+			if smp.Count != nftRules(e.Size) {
+				return fmt.Errorf("%s listed %d rules, want %d", peer, smp.Count, nftRules(e.Size))
 			}
 			return nil
 		},
@@ -287,7 +287,7 @@ func nftWorkloads() []*Workload {
 			b.AddSet(&s)
 			return b.Commit(context.Background())
 		},
-		Check: func(e *Env, peer string, count int) error {
+		Check: func(e *Env, peer string, smp Sample) error {
 			c, err := nftDial(e)
 			if err != nil {
 				return err

@@ -1,4 +1,3 @@
 package main
 
-func iptablesWorkloads() []*Workload { return nil }
-func ipvsWorkloads() []*Workload     { return nil }
+func ipvsWorkloads() []*Workload { return nil }
