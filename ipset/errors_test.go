@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/nfkit/nfkit/internal/nlconn"
+	"github.com/nfkit/nfkit/internal/nstest"
 )
 
 // rawAdd sends one ADD without nfkit's checks, to see the kernel's own
@@ -118,7 +119,7 @@ func TestKernelErrors(t *testing.T) {
 	})
 	t.Run("destroy set used by iptables rule", func(t *testing.T) {
 		if _, err := ns.Exec("iptables", "-A", "INPUT", "-m", "set", "--match-set", "s4", "src", "-j", "DROP"); err != nil {
-			t.Skipf("iptables set match unavailable: %v", err)
+			nstest.Unavailable(t, "iptables set match unavailable: "+err.Error())
 		}
 		mustIs(t, c.Destroy(ctx, "s4"), ErrSetInUse)
 		s, err := c.Get(ctx, "s4")
