@@ -203,10 +203,13 @@ func (c *Conn) AllRules(ctx context.Context, f RuleFilter) iter.Seq2[*Rule, erro
 	if f.Chain != "" {
 		e.str(attrRuleChain, f.Chain)
 	}
-	return dump(c, ctx, "list rules", msgGetRule, msgNewRule, f.Family, e.b, func(fam Family, a []byte) (*Rule, error) {
-		r := &Rule{}
-		return r, r.unmarshal(fam, a, f.SkipExprs)
-	})
+	return func(yield func(*Rule, error) bool) {
+		var rd ruleDecoder // one per listing: reused buffers and names
+		dump(c, ctx, "list rules", msgGetRule, msgNewRule, f.Family, e.b, func(fam Family, a []byte) (*Rule, error) {
+			r := &Rule{}
+			return r, rd.decode(r, fam, a, f.SkipExprs)
+		})(yield)
+	}
 }
 
 // ListRules returns the rules the filter selects (see AllRules).

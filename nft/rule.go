@@ -122,14 +122,38 @@ func (r *Rule) marshal(e *enc, withHandle bool) error {
 // unmarshal decodes a rule; with skipExprs the expression list is kept
 // as bytes only.
 func (r *Rule) unmarshal(family Family, b []byte, skipExprs bool) error {
+	var rd ruleDecoder
+	return rd.decode(r, family, b, skipExprs)
+}
+
+// ruleDecoder decodes the rules of one dump. It reuses the expression
+// decoder's buffers and the table and chain name strings of the previous
+// rule (a dump returns a chain's rules one after the other), so a listed
+// rule costs its own struct, its expressions and their values.
+type ruleDecoder struct {
+	exprs        expr.Decoder
+	table, chain string
+}
+
+func (rd *ruleDecoder) name(prev *string, d []byte) string {
+	d = trimNUL(d)
+	if string(d) != *prev { // no allocation for the comparison
+		*prev = string(d)
+	}
+	return *prev
+}
+
+func (rd *ruleDecoder) decode(r *Rule, family Family, b []byte, skipExprs bool) error {
 	r.Family = family
-	return walk(b, func(typ uint16, d []byte) error {
+	it := attrs{b: b}
+	for it.next() {
+		typ, d := it.typ, it.data
 		var err error
 		switch typ & nlaTypeMask {
 		case attrRuleTable:
-			r.Table = getStr(d)
+			r.Table = rd.name(&rd.table, d)
 		case attrRuleChain:
-			r.Chain = getStr(d)
+			r.Chain = rd.name(&rd.chain, d)
 		case attrRuleHandle:
 			r.Handle, err = getU64(d)
 		case attrRulePosition:
@@ -140,9 +164,9 @@ func (r *Rule) unmarshal(family Family, b []byte, skipExprs bool) error {
 		case attrRuleExprs:
 			if skipExprs {
 				r.rawExprs = clone(d)
-				return nil
+				continue
 			}
-			r.Exprs, err = expr.Decode(d)
+			r.Exprs, err = rd.exprs.Decode(d)
 			if err == nil && r.Exprs == nil {
 				r.Exprs = []expr.Any{}
 			}
@@ -167,6 +191,9 @@ func (r *Rule) unmarshal(family Family, b []byte, skipExprs bool) error {
 		default:
 			r.extra = append(r.extra, rawAttr{typ, clone(d)})
 		}
-		return err
-	})
+		if err != nil {
+			return err
+		}
+	}
+	return it.err
 }

@@ -111,6 +111,42 @@ func walk(b []byte, fn func(typ uint16, data []byte) error) error {
 	return nil
 }
 
+// attrs iterates over the attributes of b like walk, without a callback
+// (hot decoders use it to avoid a closure per object).
+type attrs struct {
+	b    []byte
+	typ  uint16
+	data []byte
+	err  error
+}
+
+func (it *attrs) next() bool {
+	if it.err != nil || len(it.b) == 0 {
+		return false
+	}
+	if len(it.b) < nlaHdrLen {
+		it.err = errShortAttr
+		return false
+	}
+	l := int(binary.NativeEndian.Uint16(it.b[0:2]))
+	if l < nlaHdrLen || l > len(it.b) {
+		it.err = fmt.Errorf("netlink attribute length %d out of range (%d bytes left)", l, len(it.b))
+		return false
+	}
+	it.typ = binary.NativeEndian.Uint16(it.b[2:4])
+	it.data = it.b[nlaHdrLen:l:l]
+	it.b = it.b[min(nlaAlign(l), len(it.b)):]
+	return true
+}
+
+// trimNUL is getStr without the conversion to string.
+func trimNUL(d []byte) []byte {
+	if i := indexNUL(d); i >= 0 {
+		return d[:i]
+	}
+	return d
+}
+
 func getU32(d []byte) (uint32, error) {
 	if len(d) != 4 {
 		return 0, fmt.Errorf("u32 attribute of %d bytes", len(d))

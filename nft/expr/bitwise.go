@@ -3,7 +3,6 @@ package expr
 import (
 	"fmt"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -87,7 +86,7 @@ func (b *Bitwise) validate() error {
 	return nil
 }
 
-func (b *Bitwise) marshal(ae *netlink.AttributeEncoder) error {
+func (b *Bitwise) marshal(ae *enc) error {
 	putReg(ae, unix.NFTA_BITWISE_SREG, b.SourceRegister)
 	putReg(ae, unix.NFTA_BITWISE_DREG, b.DestRegister)
 	ae.Uint32(unix.NFTA_BITWISE_LEN, b.Len)
@@ -110,7 +109,7 @@ const (
 	nftaBitwiseSreg2 = 8 // NFTA_BITWISE_SREG2 (Linux 6.13)
 )
 
-func (b *Bitwise) unmarshal(ad *netlink.AttributeDecoder) error {
+func (b *Bitwise) unmarshal(ad *dec) error {
 	for ad.Next() {
 		switch ad.Type() {
 		case unix.NFTA_BITWISE_SREG:

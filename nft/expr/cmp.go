@@ -3,7 +3,6 @@ package expr
 import (
 	"fmt"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -59,14 +58,14 @@ func (c *Cmp) validate() error {
 	return checkReg("cmp source", c.Register, len(c.Data), false)
 }
 
-func (c *Cmp) marshal(ae *netlink.AttributeEncoder) error {
+func (c *Cmp) marshal(ae *enc) error {
 	putReg(ae, unix.NFTA_CMP_SREG, c.Register)
 	ae.Uint32(unix.NFTA_CMP_OP, uint32(c.Op))
 	putValue(ae, unix.NFTA_CMP_DATA, c.Data)
 	return nil
 }
 
-func (c *Cmp) unmarshal(ad *netlink.AttributeDecoder) error {
+func (c *Cmp) unmarshal(ad *dec) error {
 	for ad.Next() {
 		switch ad.Type() {
 		case unix.NFTA_CMP_SREG:

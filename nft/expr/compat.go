@@ -1,7 +1,6 @@
 package expr
 
 import (
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -32,14 +31,14 @@ func checkCompat(what, name string, info []byte) error {
 	return nil
 }
 
-func (m *Match) marshal(ae *netlink.AttributeEncoder) error {
+func (m *Match) marshal(ae *enc) error {
 	ae.String(unix.NFTA_MATCH_NAME, m.MatchName)
 	ae.Uint32(unix.NFTA_MATCH_REV, m.Rev)
 	ae.Bytes(unix.NFTA_MATCH_INFO, nonNil(m.Info))
 	return nil
 }
 
-func (m *Match) unmarshal(ad *netlink.AttributeDecoder) error {
+func (m *Match) unmarshal(ad *dec) error {
 	for ad.Next() {
 		switch ad.Type() {
 		case unix.NFTA_MATCH_NAME:
@@ -68,14 +67,14 @@ func (t *Target) Name() string { return "target" }
 
 func (t *Target) validate() error { return checkCompat("target", t.TargetName, t.Info) }
 
-func (t *Target) marshal(ae *netlink.AttributeEncoder) error {
+func (t *Target) marshal(ae *enc) error {
 	ae.String(unix.NFTA_TARGET_NAME, t.TargetName)
 	ae.Uint32(unix.NFTA_TARGET_REV, t.Rev)
 	ae.Bytes(unix.NFTA_TARGET_INFO, nonNil(t.Info))
 	return nil
 }
 
-func (t *Target) unmarshal(ad *netlink.AttributeDecoder) error {
+func (t *Target) unmarshal(ad *dec) error {
 	for ad.Next() {
 		switch ad.Type() {
 		case unix.NFTA_TARGET_NAME:

@@ -1,7 +1,6 @@
 package expr
 
 import (
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -15,13 +14,13 @@ type Counter struct {
 func (c *Counter) Name() string    { return "counter" }
 func (c *Counter) validate() error { return nil }
 
-func (c *Counter) marshal(ae *netlink.AttributeEncoder) error {
+func (c *Counter) marshal(ae *enc) error {
 	ae.Uint64(unix.NFTA_COUNTER_BYTES, c.Bytes)
 	ae.Uint64(unix.NFTA_COUNTER_PACKETS, c.Packets)
 	return nil
 }
 
-func (c *Counter) unmarshal(ad *netlink.AttributeDecoder) error {
+func (c *Counter) unmarshal(ad *dec) error {
 	for ad.Next() {
 		switch ad.Type() {
 		case unix.NFTA_COUNTER_BYTES:

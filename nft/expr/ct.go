@@ -3,7 +3,6 @@ package expr
 import (
 	"fmt"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -100,7 +99,7 @@ func (c *Ct) validate() error {
 	return checkReg("ct destination", c.DestRegister, 1, false)
 }
 
-func (c *Ct) marshal(ae *netlink.AttributeEncoder) error {
+func (c *Ct) marshal(ae *enc) error {
 	if c.SourceRegister != 0 {
 		putReg(ae, unix.NFTA_CT_SREG, c.SourceRegister)
 	} else {
@@ -113,7 +112,7 @@ func (c *Ct) marshal(ae *netlink.AttributeEncoder) error {
 	return nil
 }
 
-func (c *Ct) unmarshal(ad *netlink.AttributeDecoder) error {
+func (c *Ct) unmarshal(ad *dec) error {
 	for ad.Next() {
 		switch ad.Type() {
 		case unix.NFTA_CT_DREG:

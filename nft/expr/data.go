@@ -5,10 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
-	"github.com/nfkit/nfkit/internal/attr"
 )
 
 // VerdictCode is a verdict: the netfilter verdicts NF_DROP..NF_STOP and the
@@ -89,15 +87,15 @@ func (v *Verdict) validate() error {
 	return nil
 }
 
-func (v *Verdict) marshal(ae *netlink.AttributeEncoder) error {
+func (v *Verdict) marshal(ae *enc) error {
 	putReg(ae, unix.NFTA_IMMEDIATE_DREG, RegVerdict)
 	ae.Nested(unix.NFTA_IMMEDIATE_DATA, v.marshalData)
 	return nil
 }
 
 // marshalData writes the nft_data verdict form: NFTA_DATA_VERDICT nest.
-func (v *Verdict) marshalData(ae *netlink.AttributeEncoder) error {
-	ae.Nested(unix.NFTA_DATA_VERDICT, func(ae *netlink.AttributeEncoder) error {
+func (v *Verdict) marshalData(ae *enc) error {
+	ae.Nested(unix.NFTA_DATA_VERDICT, func(ae *enc) error {
 		ae.Uint32(unix.NFTA_VERDICT_CODE, uint32(v.Kind))
 		if v.Chain != "" {
 			ae.String(unix.NFTA_VERDICT_CHAIN, v.Chain)
@@ -107,7 +105,7 @@ func (v *Verdict) marshalData(ae *netlink.AttributeEncoder) error {
 	return nil
 }
 
-func (v *Verdict) unmarshal(ad *netlink.AttributeDecoder) error {
+func (v *Verdict) unmarshal(ad *dec) error {
 	im := &Immediate{}
 	if err := im.unmarshal(ad); err != nil {
 		return err
@@ -120,7 +118,7 @@ func (v *Verdict) unmarshal(ad *netlink.AttributeDecoder) error {
 }
 
 func (v *Verdict) unmarshalVerdict(b []byte) error {
-	ad, err := attr.NewDecoder(b)
+	ad, err := newDec(b)
 	if err != nil {
 		return err
 	}
@@ -138,35 +136,39 @@ func (v *Verdict) unmarshalVerdict(b []byte) error {
 }
 
 // putValue writes an nft_data value: typ { NFTA_DATA_VALUE value }.
-func putValue(ae *netlink.AttributeEncoder, typ uint16, v []byte) {
-	ae.Nested(typ, func(ae *netlink.AttributeEncoder) error {
+func putValue(ae *enc, typ uint16, v []byte) {
+	ae.Nested(typ, func(ae *enc) error {
 		ae.Bytes(unix.NFTA_DATA_VALUE, v)
 		return nil
 	})
 }
 
-// getData reads an nft_data nest: a value or a verdict (exactly one).
-func getData(b []byte) (value []byte, verdict *Verdict, err error) {
-	ad, err := attr.NewDecoder(b)
+// getData reads the nft_data nest of the current attribute of ad: a value
+// or a verdict (exactly one). A value is copied into ad's arena.
+func getData(ad *dec, vd *Verdict) (value []byte, verdict *Verdict, err error) {
+	nd, err := ad.sub()
 	if err != nil {
 		return nil, nil, err
 	}
 	n := 0
-	for ad.Next() {
+	for nd.Next() {
 		n++
-		switch ad.Type() {
+		switch nd.Type() {
 		case unix.NFTA_DATA_VALUE:
-			value = attr.Clone(ad.Bytes())
+			value = nd.keep(nd.Bytes())
 		case unix.NFTA_DATA_VERDICT:
-			verdict = &Verdict{}
-			if err := verdict.unmarshalVerdict(ad.Bytes()); err != nil {
+			verdict = vd
+			if verdict == nil {
+				verdict = &Verdict{}
+			}
+			if err := verdict.unmarshalVerdict(nd.Bytes()); err != nil {
 				return nil, nil, err
 			}
 		default:
 			return nil, nil, errUnknownAttr
 		}
 	}
-	if err := ad.Err(); err != nil {
+	if err := nd.Err(); err != nil {
 		return nil, nil, err
 	}
 	if n != 1 {
@@ -176,12 +178,14 @@ func getData(b []byte) (value []byte, verdict *Verdict, err error) {
 }
 
 // getValue reads an nft_data nest that must hold a value.
-func getValue(ad *netlink.AttributeDecoder) []byte {
-	v, vd, err := getData(ad.Bytes())
-	if err != nil || vd != nil || v == nil {
+func getValue(ad *dec) []byte {
+	v, vd, err := getData(ad, nil)
+	if err != nil || vd != nil || len(v) == 0 {
 		// An empty value is not something we can re-encode; surface as
 		// an error on the decoder so the expression stays Raw.
-		ad.Do(func([]byte) error { return errUnknownAttr })
+		if ad.err == nil {
+			ad.err = errUnknownAttr
+		}
 		return nil
 	}
 	return v

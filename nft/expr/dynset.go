@@ -3,7 +3,6 @@ package expr
 import (
 	"fmt"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -71,7 +70,7 @@ func (d *Dynset) validate() error {
 	return nil
 }
 
-func (d *Dynset) marshal(ae *netlink.AttributeEncoder) error {
+func (d *Dynset) marshal(ae *enc) error {
 	putReg(ae, unix.NFTA_DYNSET_SREG_KEY, d.SourceRegister)
 	if d.DataRegister != 0 {
 		putReg(ae, unix.NFTA_DYNSET_SREG_DATA, d.DataRegister)
@@ -90,7 +89,7 @@ func (d *Dynset) marshal(ae *netlink.AttributeEncoder) error {
 		}
 	default:
 		var err error
-		ae.Nested(nftaDynsetExpressions, func(nae *netlink.AttributeEncoder) error {
+		ae.Nested(nftaDynsetExpressions, func(nae *enc) error {
 			for _, e := range d.Exprs {
 				if err = nestedExpr(nae, unix.NFTA_LIST_ELEM, e); err != nil {
 					return err
@@ -116,22 +115,9 @@ const (
 )
 
 // nestedExpr writes one expression as typ { NFTA_EXPR_NAME, NFTA_EXPR_DATA }.
-func nestedExpr(ae *netlink.AttributeEncoder, typ uint16, e Any) error {
-	data, err := encodeData(e)
-	if err != nil {
-		return err
-	}
-	ae.Nested(typ, func(nae *netlink.AttributeEncoder) error {
-		nae.String(unix.NFTA_EXPR_NAME, e.Name())
-		if data != nil {
-			nae.Do(unix.NLA_F_NESTED|unix.NFTA_EXPR_DATA, func() ([]byte, error) { return data, nil })
-		}
-		return nil
-	})
-	return nil
-}
+func nestedExpr(ae *enc, typ uint16, e Any) error { return encodeOne(ae, typ, e) }
 
-func (d *Dynset) unmarshal(ad *netlink.AttributeDecoder) error {
+func (d *Dynset) unmarshal(ad *dec) error {
 	var flags uint32
 	for ad.Next() {
 		switch ad.Type() {

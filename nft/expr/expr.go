@@ -8,13 +8,12 @@
 package expr
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
-	"github.com/nfkit/nfkit/internal/attr"
 )
 
 // ErrInvalid is wrapped by every validation error of an expression.
@@ -31,11 +30,11 @@ type Any interface {
 	// marshal writes the NFTA_EXPR_DATA attributes in the order the kernel
 	// dumps them, so decoding a dump and encoding it again gives the same
 	// bytes.
-	marshal(ae *netlink.AttributeEncoder) error
+	marshal(ae *enc) error
 	// unmarshal reads the NFTA_EXPR_DATA attributes. It returns
 	// errUnknownAttr when it meets an attribute it cannot keep, so the caller
 	// falls back to Raw.
-	unmarshal(ad *netlink.AttributeDecoder) error
+	unmarshal(ad *dec) error
 }
 
 // errUnknownAttr makes Decode keep the whole expression as Raw.
@@ -59,9 +58,9 @@ func (r *Raw) validate() error {
 	return nil
 }
 
-func (r *Raw) marshal(ae *netlink.AttributeEncoder) error { return nil }
+func (r *Raw) marshal(ae *enc) error { return nil }
 
-func (r *Raw) unmarshal(ad *netlink.AttributeDecoder) error { return nil }
+func (r *Raw) unmarshal(ad *dec) error { return nil }
 
 // Encode returns the NFTA_RULE_EXPRESSIONS payload for exprs: a list of
 // NFTA_LIST_ELEM nests, each holding NFTA_EXPR_NAME and NFTA_EXPR_DATA.
@@ -69,60 +68,89 @@ func (r *Raw) unmarshal(ad *netlink.AttributeDecoder) error { return nil }
 // and dumps without the flag. Every expression is validated first: an error
 // wraps ErrInvalid and nothing is encoded.
 func Encode(exprs []Any) ([]byte, error) {
-	ae := attr.NewEncoder()
-	for i, e := range exprs {
-		if e == nil {
-			return nil, fmt.Errorf("%w: expression %d is nil", ErrInvalid, i)
+	e := &enc{b: make([]byte, 0, 64*len(exprs))}
+	if err := appendExprs(e, exprs); err != nil {
+		return nil, err
+	}
+	if len(e.b) == 0 {
+		return nil, nil
+	}
+	return e.b, nil
+}
+
+// AppendEncode is Encode appending to dst (which may be reused between
+// rules to save an allocation per rule).
+func AppendEncode(dst []byte, exprs []Any) ([]byte, error) {
+	e := &enc{b: dst}
+	if err := appendExprs(e, exprs); err != nil {
+		return dst, err
+	}
+	return e.b, nil
+}
+
+func appendExprs(e *enc, exprs []Any) error {
+	for i, x := range exprs {
+		if x == nil {
+			return fmt.Errorf("%w: expression %d is nil", ErrInvalid, i)
 		}
-		if err := e.validate(); err != nil {
-			return nil, fmt.Errorf("expression %d (%s): %w", i, e.Name(), err)
+		if err := x.validate(); err != nil {
+			return fmt.Errorf("expression %d (%s): %w", i, x.Name(), err)
 		}
-		if err := encodeOne(ae, e); err != nil {
-			return nil, fmt.Errorf("expression %d (%s): %w", i, e.Name(), err)
+		if err := encodeOne(e, unix.NFTA_LIST_ELEM, x); err != nil {
+			return fmt.Errorf("expression %d (%s): %w", i, x.Name(), err)
 		}
 	}
-	return ae.Encode()
+	return e.err
+}
+
+// marshalData appends the NFTA_EXPR_DATA payload of x to e and reports
+// whether the expression has one at all (notrack has none).
+func marshalData(e *enc, x Any) (bool, error) {
+	if r, ok := x.(*Raw); ok {
+		e.b = append(e.b, r.Data...)
+		return r.Data != nil, nil
+	}
+	if _, ok := x.(*Notrack); ok {
+		// The kernel's notrack has no dump callback, so no
+		// NFTA_EXPR_DATA at all; every other expression dumps the nest,
+		// empty or not (masq without options).
+		return false, nil
+	}
+	if err := x.marshal(e); err != nil {
+		return false, err
+	}
+	return true, e.err
 }
 
 // encodeData returns the NFTA_EXPR_DATA payload of e (nil when the
 // expression has no attributes, like notrack).
-func encodeData(e Any) ([]byte, error) {
-	if r, ok := e.(*Raw); ok {
-		return r.Data, nil
-	}
-	inner := attr.NewEncoder()
-	if err := e.marshal(inner); err != nil {
+func encodeData(x Any) ([]byte, error) {
+	e := &enc{b: []byte{}}
+	has, err := marshalData(e, x)
+	if err != nil || !has {
 		return nil, err
 	}
-	b, err := inner.Encode()
-	if err != nil {
-		return nil, err
-	}
-	if _, ok := e.(*Notrack); ok {
-		// The kernel's notrack has no dump callback, so no
-		// NFTA_EXPR_DATA at all; every other expression dumps the nest,
-		// empty or not (masq without options).
-		return nil, nil
-	}
-	if b == nil {
-		b = []byte{}
-	}
-	return b, nil
+	return e.b, nil
 }
 
-func encodeOne(ae *netlink.AttributeEncoder, e Any) error {
-	data, err := encodeData(e)
+// encodeOne writes typ { NFTA_EXPR_NAME, NFTA_EXPR_DATA } for x: a list
+// element of a rule, or a set's / dynset's expression attribute.
+func encodeOne(e *enc, typ uint16, x Any) error {
+	outer := e.begin(typ | unix.NLA_F_NESTED)
+	e.String(unix.NFTA_EXPR_NAME, x.Name())
+	data := e.begin(unix.NLA_F_NESTED | unix.NFTA_EXPR_DATA)
+	has, err := marshalData(e, x)
 	if err != nil {
 		return err
 	}
-	ae.Nested(unix.NFTA_LIST_ELEM, func(nae *netlink.AttributeEncoder) error {
-		nae.String(unix.NFTA_EXPR_NAME, e.Name())
-		if data != nil {
-			nae.Do(unix.NLA_F_NESTED|unix.NFTA_EXPR_DATA, func() ([]byte, error) { return data, nil })
-		}
-		return nil
-	})
-	return nil
+	if has {
+		e.end(data)
+		e.pad() // Raw data of any length
+	} else {
+		e.b = e.b[:data]
+	}
+	e.end(outer)
+	return e.err
 }
 
 // Decode parses an NFTA_RULE_EXPRESSIONS payload. It never panics; an
@@ -130,58 +158,86 @@ func encodeOne(ae *netlink.AttributeEncoder, e Any) error {
 // expression is kept typed only if encoding it again gives back exactly the
 // attributes it came from (NLA_F_NESTED aside), so nothing is ever lost.
 func Decode(b []byte) ([]Any, error) {
-	ad, err := attr.NewDecoder(b)
+	var d Decoder
+	return d.Decode(b)
+}
+
+// Decoder decodes expression lists like Decode, reusing its scratch
+// buffers between calls: a listing decodes every rule with one Decoder.
+// The zero value is ready to use; a Decoder is not safe for concurrent use.
+// The expressions it returns share nothing with it or with the input.
+type Decoder struct {
+	scratch enc // re-encoding buffer of the losslessness check
+	arena   []byte
+	dd      dec // the expression data decoder (kept here: it escapes)
+}
+
+// Decode parses an NFTA_RULE_EXPRESSIONS payload (see the package-level
+// Decode).
+func (dc *Decoder) Decode(b []byte) ([]Any, error) {
+	ad, err := newDec(b)
 	if err != nil {
 		return nil, err
 	}
-	var out []Any
+	n := 0
 	for ad.Next() {
 		if ad.Type() != unix.NFTA_LIST_ELEM {
 			return nil, fmt.Errorf("expression list: unexpected attribute %d", ad.Type())
 		}
-		e, err := decodeOne(ad.Bytes())
+		n++
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	// One allocation holds every value (cmp data, immediate data, ...) the
+	// expressions keep; its size bounds what they can copy out of b.
+	dc.arena = make([]byte, 0, len(b))
+	out := make([]Any, 0, n)
+	ad, _ = newDec(b)
+	for ad.Next() {
+		e, err := dc.decodeOne(ad.Bytes())
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, e)
 	}
-	if err := ad.Err(); err != nil {
-		return nil, err
-	}
+	dc.arena = nil
 	return out, nil
 }
 
 func decodeOne(b []byte) (Any, error) {
-	ad, err := attr.NewDecoder(b)
+	var dc Decoder
+	return dc.decodeOne(b)
+}
+
+func (dc *Decoder) decodeOne(b []byte) (Any, error) {
+	ad, err := newDec(b)
 	if err != nil {
 		return nil, err
 	}
-	var (
-		name    string
-		data    []byte
-		hasData bool
-	)
+	var name, data []byte
+	hasData := false
 	for ad.Next() {
 		switch ad.Type() {
 		case unix.NFTA_EXPR_NAME:
-			name = ad.String()
+			name = bytes.TrimRight(ad.Bytes(), "\x00")
 		case unix.NFTA_EXPR_DATA:
-			data = attr.Clone(ad.Bytes())
+			data = ad.Bytes()
 			hasData = true
 		default:
 			return nil, fmt.Errorf("expression: unexpected attribute %d", ad.Type())
 		}
 	}
-	if err := ad.Err(); err != nil {
-		return nil, err
-	}
-	if name == "" {
+	if len(name) == 0 {
 		return nil, errors.New("expression without a name")
 	}
 	if hasData && data == nil {
 		data = []byte{}
 	}
-	return DecodeData(name, data), nil
+	if !hasData {
+		data = nil
+	}
+	return dc.decodeData(name, data), nil
 }
 
 // DecodeData decodes one expression from its name and NFTA_EXPR_DATA
@@ -189,18 +245,24 @@ func decodeOne(b []byte) (Any, error) {
 // for expressions found outside rules (set element expressions, dynset
 // expressions). It never fails: whatever does not decode exactly is Raw.
 func DecodeData(name string, data []byte) Any {
-	raw := &Raw{ExprName: name, Data: data}
-	e := New(name)
-	if _, ok := e.(*Raw); ok {
-		return raw
+	var dc Decoder
+	return dc.decodeData([]byte(name), data)
+}
+
+func (dc *Decoder) decodeData(name, data []byte) Any {
+	e := lookup(string(name))
+	if e == nil {
+		return dc.raw(name, data)
 	}
 	if data != nil {
-		dd, err := attr.NewDecoder(data)
+		var err error
+		dc.dd, err = newDec(data)
 		if err != nil {
-			return raw
+			return dc.raw(name, data)
 		}
-		if err := e.unmarshal(dd); err != nil || dd.Err() != nil {
-			return raw
+		dc.dd.arena = &dc.arena
+		if err := e.unmarshal(&dc.dd); err != nil || dc.dd.Err() != nil {
+			return dc.raw(name, data)
 		}
 	}
 	if im, ok := e.(*Immediate); ok && im.verdict != nil {
@@ -209,13 +271,22 @@ func DecodeData(name string, data []byte) Any {
 	// Keep the typed form only when it is exact: valid, and re-encoding it
 	// reproduces the kernel's attributes.
 	if e.validate() != nil {
-		return raw
+		return dc.raw(name, data)
 	}
-	again, err := encodeData(e)
-	if err != nil || !sameAttrs(again, data) {
-		return raw
+	dc.scratch.b, dc.scratch.err = dc.scratch.b[:0], nil
+	has, err := marshalData(&dc.scratch, e)
+	if err != nil || has != (data != nil) || !sameAttrs(dc.scratch.b, data) {
+		return dc.raw(name, data)
 	}
 	return e
+}
+
+func (dc *Decoder) raw(name, data []byte) *Raw {
+	r := &Raw{ExprName: string(name)}
+	if data != nil {
+		r.Data = append([]byte{}, data...)
+	}
+	return r
 }
 
 // EncodeData returns the NFTA_EXPR_DATA payload of one validated
@@ -234,6 +305,16 @@ func EncodeData(e Any) ([]byte, error) {
 // name for a kind this package does not know. It is a fixed switch, not a
 // registry: nothing registers at run time.
 func New(name string) Any {
+	if e := lookup(name); e != nil {
+		return e
+	}
+	return &Raw{ExprName: name}
+}
+
+// lookup returns a zero expression of a known kind, nil otherwise. It does
+// not keep name, so decoding can pass a converted byte slice without
+// allocating.
+func lookup(name string) Any {
 	switch name {
 	case "payload":
 		return &Payload{}
@@ -282,5 +363,5 @@ func New(name string) Any {
 	case "notrack":
 		return &Notrack{}
 	}
-	return newMore(name)
+	return lookupMore(name)
 }

@@ -1,7 +1,6 @@
 package expr
 
 import (
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -13,7 +12,8 @@ type Immediate struct {
 	Register Register
 	Data     []byte
 
-	verdict *Verdict // set by unmarshal when the data is a verdict
+	verdict *Verdict // set by unmarshal when the data is a verdict: &vd
+	vd      Verdict  // saves an allocation per decoded verdict
 }
 
 func (i *Immediate) Name() string { return "immediate" }
@@ -28,7 +28,7 @@ func (i *Immediate) validate() error {
 	return checkReg("immediate destination", i.Register, len(i.Data), false)
 }
 
-func (i *Immediate) marshal(ae *netlink.AttributeEncoder) error {
+func (i *Immediate) marshal(ae *enc) error {
 	if i.verdict != nil {
 		return i.verdict.marshal(ae)
 	}
@@ -37,13 +37,13 @@ func (i *Immediate) marshal(ae *netlink.AttributeEncoder) error {
 	return nil
 }
 
-func (i *Immediate) unmarshal(ad *netlink.AttributeDecoder) error {
+func (i *Immediate) unmarshal(ad *dec) error {
 	for ad.Next() {
 		switch ad.Type() {
 		case unix.NFTA_IMMEDIATE_DREG:
 			i.Register = getReg(ad)
 		case unix.NFTA_IMMEDIATE_DATA:
-			v, vd, err := getData(ad.Bytes())
+			v, vd, err := getData(ad, &i.vd)
 			if err != nil {
 				return err
 			}

@@ -3,7 +3,6 @@ package expr
 import (
 	"fmt"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -48,7 +47,7 @@ func (l *Limit) validate() error {
 	return nil
 }
 
-func (l *Limit) marshal(ae *netlink.AttributeEncoder) error {
+func (l *Limit) marshal(ae *enc) error {
 	ae.Uint64(unix.NFTA_LIMIT_RATE, l.Rate)
 	ae.Uint64(unix.NFTA_LIMIT_UNIT, l.Unit)
 	ae.Uint32(unix.NFTA_LIMIT_BURST, l.Burst)
@@ -61,7 +60,7 @@ func (l *Limit) marshal(ae *netlink.AttributeEncoder) error {
 	return nil
 }
 
-func (l *Limit) unmarshal(ad *netlink.AttributeDecoder) error {
+func (l *Limit) unmarshal(ad *dec) error {
 	for ad.Next() {
 		switch ad.Type() {
 		case unix.NFTA_LIMIT_RATE:

@@ -3,7 +3,6 @@ package expr
 import (
 	"fmt"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -79,7 +78,7 @@ func (l *Log) validate() error {
 	return nil
 }
 
-func (l *Log) marshal(ae *netlink.AttributeEncoder) error {
+func (l *Log) marshal(ae *enc) error {
 	if l.Prefix != "" {
 		ae.String(unix.NFTA_LOG_PREFIX, l.Prefix)
 	}
@@ -100,7 +99,7 @@ func (l *Log) marshal(ae *netlink.AttributeEncoder) error {
 	return nil
 }
 
-func (l *Log) unmarshal(ad *netlink.AttributeDecoder) error {
+func (l *Log) unmarshal(ad *dec) error {
 	for ad.Next() {
 		switch ad.Type() {
 		case unix.NFTA_LOG_PREFIX:

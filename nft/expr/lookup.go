@@ -1,7 +1,6 @@
 package expr
 
 import (
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -44,7 +43,7 @@ func checkName(field, name string) error {
 	return nil
 }
 
-func (l *Lookup) marshal(ae *netlink.AttributeEncoder) error {
+func (l *Lookup) marshal(ae *enc) error {
 	ae.String(unix.NFTA_LOOKUP_SET, l.Set)
 	if l.SetID != 0 {
 		ae.Uint32(unix.NFTA_LOOKUP_SET_ID, l.SetID)
@@ -61,7 +60,7 @@ func (l *Lookup) marshal(ae *netlink.AttributeEncoder) error {
 	return nil
 }
 
-func (l *Lookup) unmarshal(ad *netlink.AttributeDecoder) error {
+func (l *Lookup) unmarshal(ad *dec) error {
 	for ad.Next() {
 		switch ad.Type() {
 		case unix.NFTA_LOOKUP_SET:

@@ -3,7 +3,6 @@ package expr
 import (
 	"fmt"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -104,7 +103,7 @@ func (m *Meta) validate() error {
 	return checkReg("meta destination", m.DestRegister, m.Key.size(), false)
 }
 
-func (m *Meta) marshal(ae *netlink.AttributeEncoder) error {
+func (m *Meta) marshal(ae *enc) error {
 	ae.Uint32(unix.NFTA_META_KEY, uint32(m.Key))
 	if m.SourceRegister != 0 {
 		putReg(ae, unix.NFTA_META_SREG, m.SourceRegister)
@@ -114,7 +113,7 @@ func (m *Meta) marshal(ae *netlink.AttributeEncoder) error {
 	return nil
 }
 
-func (m *Meta) unmarshal(ad *netlink.AttributeDecoder) error {
+func (m *Meta) unmarshal(ad *dec) error {
 	for ad.Next() {
 		switch ad.Type() {
 		case unix.NFTA_META_KEY:

@@ -1,11 +1,10 @@
 package expr
 
 import (
-	"github.com/mdlayher/netlink"
 )
 
-// newMore covers the expressions outside the first group of New.
-func newMore(name string) Any {
+// lookupMore covers the expressions outside the first group of New.
+func lookupMore(name string) Any {
 	switch name {
 	case "byteorder":
 		return &Byteorder{}
@@ -38,7 +37,7 @@ func newMore(name string) Any {
 	case "flow_offload":
 		return &FlowOffload{}
 	}
-	return &Raw{ExprName: name}
+	return nil
 }
 
 // field is one attribute of a flat expression: how to write and read it.
@@ -47,41 +46,41 @@ func newMore(name string) Any {
 type field struct {
 	typ  uint16
 	skip func() bool // attribute omitted when true (nil: always written)
-	put  func(ae *netlink.AttributeEncoder, typ uint16)
-	get  func(ad *netlink.AttributeDecoder)
+	put  func(ae *enc, typ uint16)
+	get  func(ad *dec)
 }
 
 func u32f(typ uint16, p *uint32, skip func() bool) field {
-	return field{typ, skip, func(ae *netlink.AttributeEncoder, t uint16) { ae.Uint32(t, *p) },
-		func(ad *netlink.AttributeDecoder) { *p = ad.Uint32() }}
+	return field{typ, skip, func(ae *enc, t uint16) { ae.Uint32(t, *p) },
+		func(ad *dec) { *p = ad.Uint32() }}
 }
 
 func u16f(typ uint16, p *uint16, skip func() bool) field {
-	return field{typ, skip, func(ae *netlink.AttributeEncoder, t uint16) { ae.Uint16(t, *p) },
-		func(ad *netlink.AttributeDecoder) { *p = ad.Uint16() }}
+	return field{typ, skip, func(ae *enc, t uint16) { ae.Uint16(t, *p) },
+		func(ad *dec) { *p = ad.Uint16() }}
 }
 
 func u8f(typ uint16, p *uint8, skip func() bool) field {
-	return field{typ, skip, func(ae *netlink.AttributeEncoder, t uint16) { ae.Uint8(t, *p) },
-		func(ad *netlink.AttributeDecoder) { *p = ad.Uint8() }}
+	return field{typ, skip, func(ae *enc, t uint16) { ae.Uint8(t, *p) },
+		func(ad *dec) { *p = ad.Uint8() }}
 }
 
 func u64f(typ uint16, p *uint64, skip func() bool) field {
-	return field{typ, skip, func(ae *netlink.AttributeEncoder, t uint16) { ae.Uint64(t, *p) },
-		func(ad *netlink.AttributeDecoder) { *p = ad.Uint64() }}
+	return field{typ, skip, func(ae *enc, t uint16) { ae.Uint64(t, *p) },
+		func(ad *dec) { *p = ad.Uint64() }}
 }
 
 func regf(typ uint16, p *Register, skip func() bool) field {
-	return field{typ, skip, func(ae *netlink.AttributeEncoder, t uint16) { ae.Uint32(t, uint32(*p)) },
-		func(ad *netlink.AttributeDecoder) { *p = Register(ad.Uint32()) }}
+	return field{typ, skip, func(ae *enc, t uint16) { ae.Uint32(t, uint32(*p)) },
+		func(ad *dec) { *p = Register(ad.Uint32()) }}
 }
 
 func strf(typ uint16, p *string, skip func() bool) field {
-	return field{typ, skip, func(ae *netlink.AttributeEncoder, t uint16) { ae.String(t, *p) },
-		func(ad *netlink.AttributeDecoder) { *p = ad.String() }}
+	return field{typ, skip, func(ae *enc, t uint16) { ae.String(t, *p) },
+		func(ad *dec) { *p = ad.String() }}
 }
 
-func putFields(ae *netlink.AttributeEncoder, fs []field) error {
+func putFields(ae *enc, fs []field) error {
 	for _, f := range fs {
 		if f.skip == nil || !f.skip() {
 			f.put(ae, f.typ)
@@ -90,7 +89,7 @@ func putFields(ae *netlink.AttributeEncoder, fs []field) error {
 	return nil
 }
 
-func getFields(ad *netlink.AttributeDecoder, fs []field) error {
+func getFields(ad *dec, fs []field) error {
 next:
 	for ad.Next() {
 		for _, f := range fs {

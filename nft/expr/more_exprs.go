@@ -1,7 +1,6 @@
 package expr
 
 import (
-	"github.com/mdlayher/netlink"
 )
 
 // Byteorder converts Len bytes of SourceRegister between host and network
@@ -29,8 +28,8 @@ func (b *Byteorder) validate() error {
 	}
 	return checkReg("byteorder destination", b.DestRegister, int(b.Len), false)
 }
-func (b *Byteorder) marshal(ae *netlink.AttributeEncoder) error   { return putFields(ae, b.fields()) }
-func (b *Byteorder) unmarshal(ad *netlink.AttributeDecoder) error { return getFields(ad, b.fields()) }
+func (b *Byteorder) marshal(ae *enc) error   { return putFields(ae, b.fields()) }
+func (b *Byteorder) unmarshal(ad *dec) error { return getFields(ad, b.fields()) }
 
 // Hash types (enum nft_hash_types).
 const (
@@ -55,8 +54,8 @@ func (h *Hash) fields() []field {
 	jh := func() bool { return h.Type != HashJenkins }
 	return []field{regf(1, &h.SourceRegister, jh), regf(2, &h.DestRegister, nil), u32f(3, &h.Len, jh),
 		u32f(4, &h.Modulus, nil),
-		{5, func() bool { return jh() || !h.SeedSet }, func(ae *netlink.AttributeEncoder, t uint16) { ae.Uint32(t, h.Seed) },
-			func(ad *netlink.AttributeDecoder) { h.Seed, h.SeedSet = ad.Uint32(), true }},
+		{5, func() bool { return jh() || !h.SeedSet }, func(ae *enc, t uint16) { ae.Uint32(t, h.Seed) },
+			func(ad *dec) { h.Seed, h.SeedSet = ad.Uint32(), true }},
 		u32f(6, &h.Offset, u32Zero(&h.Offset)), u32f(7, &h.Type, nil)}
 }
 func (h *Hash) validate() error {
@@ -73,8 +72,8 @@ func (h *Hash) validate() error {
 	}
 	return checkReg("hash destination", h.DestRegister, 4, false)
 }
-func (h *Hash) marshal(ae *netlink.AttributeEncoder) error   { return putFields(ae, h.fields()) }
-func (h *Hash) unmarshal(ad *netlink.AttributeDecoder) error { return getFields(ad, h.fields()) }
+func (h *Hash) marshal(ae *enc) error   { return putFields(ae, h.fields()) }
+func (h *Hash) unmarshal(ad *dec) error { return getFields(ad, h.fields()) }
 
 // Rt keys (enum nft_rt_keys).
 const (
@@ -99,8 +98,8 @@ func (r *Rt) validate() error {
 	}
 	return checkReg("rt destination", r.DestRegister, 4, false)
 }
-func (r *Rt) marshal(ae *netlink.AttributeEncoder) error   { return putFields(ae, r.fields()) }
-func (r *Rt) unmarshal(ad *netlink.AttributeDecoder) error { return getFields(ad, r.fields()) }
+func (r *Rt) marshal(ae *enc) error   { return putFields(ae, r.fields()) }
+func (r *Rt) unmarshal(ad *dec) error { return getFields(ad, r.fields()) }
 
 // Exthdr ops (enum nft_exthdr_op).
 const (
@@ -147,8 +146,8 @@ func (e *Exthdr) validate() error {
 	}
 	return nil
 }
-func (e *Exthdr) marshal(ae *netlink.AttributeEncoder) error   { return putFields(ae, e.fields()) }
-func (e *Exthdr) unmarshal(ad *netlink.AttributeDecoder) error { return getFields(ad, e.fields()) }
+func (e *Exthdr) marshal(ae *enc) error   { return putFields(ae, e.fields()) }
+func (e *Exthdr) unmarshal(ad *dec) error { return getFields(ad, e.fields()) }
 
 // Queue flags (NFT_QUEUE_FLAG_*).
 const (
@@ -187,8 +186,8 @@ func (q *Queue) validate() error {
 	}
 	return nil
 }
-func (q *Queue) marshal(ae *netlink.AttributeEncoder) error   { return putFields(ae, q.fields()) }
-func (q *Queue) unmarshal(ad *netlink.AttributeDecoder) error { return getFields(ad, q.fields()) }
+func (q *Queue) marshal(ae *enc) error   { return putFields(ae, q.fields()) }
+func (q *Queue) unmarshal(ad *dec) error { return getFields(ad, q.fields()) }
 
 // Connlimit matches on the number of connections (nft's `ct count over
 // 10`); Flags 1 is NFT_CONNLIMIT_F_INV (`over`).
@@ -205,8 +204,8 @@ func (c *Connlimit) validate() error {
 	}
 	return nil
 }
-func (c *Connlimit) marshal(ae *netlink.AttributeEncoder) error   { return putFields(ae, c.fields()) }
-func (c *Connlimit) unmarshal(ad *netlink.AttributeDecoder) error { return getFields(ad, c.fields()) }
+func (c *Connlimit) marshal(ae *enc) error   { return putFields(ae, c.fields()) }
+func (c *Connlimit) unmarshal(ad *dec) error { return getFields(ad, c.fields()) }
 
 // Secmark sets the packet's security context (nft's `meta secmark set
 // "name"` on an object; the expression form carries the context).
@@ -215,8 +214,8 @@ type Secmark struct{ Ctx string }
 func (s *Secmark) Name() string                                 { return "secmark" }
 func (s *Secmark) fields() []field                              { return []field{strf(1, &s.Ctx, nil)} }
 func (s *Secmark) validate() error                              { return checkName("secmark context", s.Ctx) }
-func (s *Secmark) marshal(ae *netlink.AttributeEncoder) error   { return putFields(ae, s.fields()) }
-func (s *Secmark) unmarshal(ad *netlink.AttributeDecoder) error { return getFields(ad, s.fields()) }
+func (s *Secmark) marshal(ae *enc) error   { return putFields(ae, s.fields()) }
+func (s *Secmark) unmarshal(ad *dec) error { return getFields(ad, s.fields()) }
 
 // Socket keys (enum nft_socket_keys).
 const (
@@ -245,8 +244,8 @@ func (s *Socket) validate() error {
 	}
 	return checkReg("socket destination", s.DestRegister, 4, false)
 }
-func (s *Socket) marshal(ae *netlink.AttributeEncoder) error   { return putFields(ae, s.fields()) }
-func (s *Socket) unmarshal(ad *netlink.AttributeDecoder) error { return getFields(ad, s.fields()) }
+func (s *Socket) marshal(ae *enc) error   { return putFields(ae, s.fields()) }
+func (s *Socket) unmarshal(ad *dec) error { return getFields(ad, s.fields()) }
 
 // Synproxy answers SYNs with cookies (nft's `synproxy mss 1460 wscale 7
 // timestamp sack-perm`); Flags are NF_SYNPROXY_OPT_*.
@@ -261,8 +260,8 @@ func (s *Synproxy) fields() []field {
 	return []field{u16f(1, &s.MSS, nil), u8f(2, &s.Wscale, nil), u32f(3, &s.Flags, nil)}
 }
 func (s *Synproxy) validate() error                              { return nil }
-func (s *Synproxy) marshal(ae *netlink.AttributeEncoder) error   { return putFields(ae, s.fields()) }
-func (s *Synproxy) unmarshal(ad *netlink.AttributeDecoder) error { return getFields(ad, s.fields()) }
+func (s *Synproxy) marshal(ae *enc) error   { return putFields(ae, s.fields()) }
+func (s *Synproxy) unmarshal(ad *dec) error { return getFields(ad, s.fields()) }
 
 // Tproxy redirects to a local transparent socket (nft's `tproxy ip to
 // 127.0.0.1:8080`); Family is NFPROTO_IPV4/IPV6 or NFPROTO_UNSPEC (inet,
@@ -286,8 +285,8 @@ func (t *Tproxy) validate() error {
 	}
 	return nil
 }
-func (t *Tproxy) marshal(ae *netlink.AttributeEncoder) error   { return putFields(ae, t.fields()) }
-func (t *Tproxy) unmarshal(ad *netlink.AttributeDecoder) error { return getFields(ad, t.fields()) }
+func (t *Tproxy) marshal(ae *enc) error   { return putFields(ae, t.fields()) }
+func (t *Tproxy) unmarshal(ad *dec) error { return getFields(ad, t.fields()) }
 
 // Xfrm loads IPsec state (nft's `ipsec in reqid 1`, `ipsec out ip daddr`):
 // Key is enum nft_xfrm_keys, Dir XFRM_POLICY_IN (0) or OUT (1), SPNum the
@@ -309,8 +308,8 @@ func (x *Xfrm) validate() error {
 	}
 	return checkReg("xfrm destination", x.DestRegister, 4, false)
 }
-func (x *Xfrm) marshal(ae *netlink.AttributeEncoder) error   { return putFields(ae, x.fields()) }
-func (x *Xfrm) unmarshal(ad *netlink.AttributeDecoder) error { return getFields(ad, x.fields()) }
+func (x *Xfrm) marshal(ae *enc) error   { return putFields(ae, x.fields()) }
+func (x *Xfrm) unmarshal(ad *dec) error { return getFields(ad, x.fields()) }
 
 // Dup duplicates the packet to the address in RegAddr via the device in
 // RegDev (nft's `dup to 192.0.2.1 device "eth0"`).
@@ -324,8 +323,8 @@ func (d *Dup) fields() []field {
 	return []field{regf(1, &d.RegAddr, regZero(&d.RegAddr)), regf(2, &d.RegDev, regZero(&d.RegDev))}
 }
 func (d *Dup) validate() error                              { return checkOptRegPair("dup", d.RegAddr, d.RegDev) }
-func (d *Dup) marshal(ae *netlink.AttributeEncoder) error   { return putFields(ae, d.fields()) }
-func (d *Dup) unmarshal(ad *netlink.AttributeDecoder) error { return getFields(ad, d.fields()) }
+func (d *Dup) marshal(ae *enc) error   { return putFields(ae, d.fields()) }
+func (d *Dup) unmarshal(ad *dec) error { return getFields(ad, d.fields()) }
 
 // Fwd forwards from the netdev ingress to the device in RegDev (nft's `fwd
 // to "eth1"`, `fwd ip to 192.0.2.1 device "eth1"` with RegAddr and
@@ -341,8 +340,8 @@ func (f *Fwd) fields() []field {
 	return []field{regf(1, &f.RegDev, nil), regf(2, &f.RegAddr, regZero(&f.RegAddr)), u32f(3, &f.NFProto, regZero(&f.RegAddr))}
 }
 func (f *Fwd) validate() error                              { return checkReg("fwd device", f.RegDev, 4, false) }
-func (f *Fwd) marshal(ae *netlink.AttributeEncoder) error   { return putFields(ae, f.fields()) }
-func (f *Fwd) unmarshal(ad *netlink.AttributeDecoder) error { return getFields(ad, f.fields()) }
+func (f *Fwd) marshal(ae *enc) error   { return putFields(ae, f.fields()) }
+func (f *Fwd) unmarshal(ad *dec) error { return getFields(ad, f.fields()) }
 
 // Last records when the rule last matched (nft's `last used 1s`): Set is 1
 // once it has matched, MSecs the time since then.
@@ -359,8 +358,8 @@ func (l *Last) validate() error {
 	}
 	return nil
 }
-func (l *Last) marshal(ae *netlink.AttributeEncoder) error   { return putFields(ae, l.fields()) }
-func (l *Last) unmarshal(ad *netlink.AttributeDecoder) error { return getFields(ad, l.fields()) }
+func (l *Last) marshal(ae *enc) error   { return putFields(ae, l.fields()) }
+func (l *Last) unmarshal(ad *dec) error { return getFields(ad, l.fields()) }
 
 // FlowOffload adds the connection to a flowtable (nft's `flow add @ft`).
 type FlowOffload struct{ Table string }
@@ -368,5 +367,5 @@ type FlowOffload struct{ Table string }
 func (f *FlowOffload) Name() string                                 { return "flow_offload" }
 func (f *FlowOffload) fields() []field                              { return []field{strf(1, &f.Table, nil)} }
 func (f *FlowOffload) validate() error                              { return checkName("flow offload table", f.Table) }
-func (f *FlowOffload) marshal(ae *netlink.AttributeEncoder) error   { return putFields(ae, f.fields()) }
-func (f *FlowOffload) unmarshal(ad *netlink.AttributeDecoder) error { return getFields(ad, f.fields()) }
+func (f *FlowOffload) marshal(ae *enc) error   { return putFields(ae, f.fields()) }
+func (f *FlowOffload) unmarshal(ad *dec) error { return getFields(ad, f.fields()) }

@@ -3,7 +3,6 @@ package expr
 import (
 	"fmt"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -88,7 +87,7 @@ func checkOptRegPair(field string, min, max Register) error {
 	return nil
 }
 
-func (n *NAT) marshal(ae *netlink.AttributeEncoder) error {
+func (n *NAT) marshal(ae *enc) error {
 	ae.Uint32(unix.NFTA_NAT_TYPE, uint32(n.Type))
 	ae.Uint32(unix.NFTA_NAT_FAMILY, n.Family)
 	if n.RegAddrMin != 0 {
@@ -113,7 +112,7 @@ func orReg(r, def Register) Register {
 	return r
 }
 
-func (n *NAT) unmarshal(ad *netlink.AttributeDecoder) error {
+func (n *NAT) unmarshal(ad *dec) error {
 	for ad.Next() {
 		switch ad.Type() {
 		case unix.NFTA_NAT_TYPE:
@@ -154,7 +153,7 @@ func (m *Masq) validate() error {
 	return checkOptRegPair("masq port", m.RegProtoMin, m.RegProtoMax)
 }
 
-func (m *Masq) marshal(ae *netlink.AttributeEncoder) error {
+func (m *Masq) marshal(ae *enc) error {
 	if m.Flags != 0 {
 		ae.Uint32(unix.NFTA_MASQ_FLAGS, m.Flags)
 	}
@@ -165,7 +164,7 @@ func (m *Masq) marshal(ae *netlink.AttributeEncoder) error {
 	return nil
 }
 
-func (m *Masq) unmarshal(ad *netlink.AttributeDecoder) error {
+func (m *Masq) unmarshal(ad *dec) error {
 	for ad.Next() {
 		switch ad.Type() {
 		case unix.NFTA_MASQ_FLAGS:
@@ -197,7 +196,7 @@ func (r *Redir) validate() error {
 	return checkOptRegPair("redir port", r.RegProtoMin, r.RegProtoMax)
 }
 
-func (r *Redir) marshal(ae *netlink.AttributeEncoder) error {
+func (r *Redir) marshal(ae *enc) error {
 	if r.RegProtoMin != 0 {
 		putReg(ae, unix.NFTA_REDIR_REG_PROTO_MIN, r.RegProtoMin)
 		putReg(ae, unix.NFTA_REDIR_REG_PROTO_MAX, orReg(r.RegProtoMax, r.RegProtoMin))
@@ -208,7 +207,7 @@ func (r *Redir) marshal(ae *netlink.AttributeEncoder) error {
 	return nil
 }
 
-func (r *Redir) unmarshal(ad *netlink.AttributeDecoder) error {
+func (r *Redir) unmarshal(ad *dec) error {
 	for ad.Next() {
 		switch ad.Type() {
 		case unix.NFTA_REDIR_REG_PROTO_MIN:

@@ -3,7 +3,6 @@ package expr
 import (
 	"fmt"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -47,7 +46,7 @@ func (n *Numgen) validate() error {
 	return checkReg("numgen destination", n.DestRegister, 4, false)
 }
 
-func (n *Numgen) marshal(ae *netlink.AttributeEncoder) error {
+func (n *Numgen) marshal(ae *enc) error {
 	putReg(ae, unix.NFTA_NG_DREG, n.DestRegister)
 	ae.Uint32(unix.NFTA_NG_MODULUS, n.Modulus)
 	ae.Uint32(unix.NFTA_NG_TYPE, uint32(n.Type))
@@ -55,7 +54,7 @@ func (n *Numgen) marshal(ae *netlink.AttributeEncoder) error {
 	return nil
 }
 
-func (n *Numgen) unmarshal(ad *netlink.AttributeDecoder) error {
+func (n *Numgen) unmarshal(ad *dec) error {
 	for ad.Next() {
 		switch ad.Type() {
 		case unix.NFTA_NG_DREG:

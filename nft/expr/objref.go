@@ -3,7 +3,6 @@ package expr
 import (
 	"fmt"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -62,7 +61,7 @@ func (o *Objref) validate() error {
 	return checkName("objref object", o.Obj)
 }
 
-func (o *Objref) marshal(ae *netlink.AttributeEncoder) error {
+func (o *Objref) marshal(ae *enc) error {
 	if o.Set != "" {
 		putReg(ae, unix.NFTA_OBJREF_SET_SREG, o.SourceRegister)
 		ae.String(unix.NFTA_OBJREF_SET_NAME, o.Set)
@@ -76,7 +75,7 @@ func (o *Objref) marshal(ae *netlink.AttributeEncoder) error {
 	return nil
 }
 
-func (o *Objref) unmarshal(ad *netlink.AttributeDecoder) error {
+func (o *Objref) unmarshal(ad *dec) error {
 	for ad.Next() {
 		switch ad.Type() {
 		case unix.NFTA_OBJREF_IMM_TYPE:

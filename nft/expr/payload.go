@@ -3,7 +3,6 @@ package expr
 import (
 	"fmt"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -100,7 +99,7 @@ func (p *Payload) validate() error {
 	return checkReg("payload destination", p.DestRegister, int(p.Len), false)
 }
 
-func (p *Payload) marshal(ae *netlink.AttributeEncoder) error {
+func (p *Payload) marshal(ae *enc) error {
 	if p.SourceRegister != 0 {
 		putReg(ae, unix.NFTA_PAYLOAD_SREG, p.SourceRegister)
 	} else {
@@ -117,7 +116,7 @@ func (p *Payload) marshal(ae *netlink.AttributeEncoder) error {
 	return nil
 }
 
-func (p *Payload) unmarshal(ad *netlink.AttributeDecoder) error {
+func (p *Payload) unmarshal(ad *dec) error {
 	for ad.Next() {
 		switch ad.Type() {
 		case unix.NFTA_PAYLOAD_DREG:

@@ -1,7 +1,6 @@
 package expr
 
 import (
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -29,7 +28,7 @@ func (r *Range) validate() error {
 	return checkReg("range source", r.Register, len(r.From), false)
 }
 
-func (r *Range) marshal(ae *netlink.AttributeEncoder) error {
+func (r *Range) marshal(ae *enc) error {
 	putReg(ae, unix.NFTA_RANGE_SREG, r.Register)
 	ae.Uint32(unix.NFTA_RANGE_OP, uint32(r.Op))
 	putValue(ae, unix.NFTA_RANGE_FROM_DATA, r.From)
@@ -37,7 +36,7 @@ func (r *Range) marshal(ae *netlink.AttributeEncoder) error {
 	return nil
 }
 
-func (r *Range) unmarshal(ad *netlink.AttributeDecoder) error {
+func (r *Range) unmarshal(ad *dec) error {
 	for ad.Next() {
 		switch ad.Type() {
 		case unix.NFTA_RANGE_SREG:

@@ -3,7 +3,6 @@ package expr
 import (
 	"fmt"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -63,7 +62,7 @@ func (r *Reject) validate() error {
 	return nil
 }
 
-func (r *Reject) marshal(ae *netlink.AttributeEncoder) error {
+func (r *Reject) marshal(ae *enc) error {
 	ae.Uint32(unix.NFTA_REJECT_TYPE, uint32(r.Type))
 	if r.Type != RejectTCPReset {
 		ae.Uint8(unix.NFTA_REJECT_ICMP_CODE, r.Code)
@@ -71,7 +70,7 @@ func (r *Reject) marshal(ae *netlink.AttributeEncoder) error {
 	return nil
 }
 
-func (r *Reject) unmarshal(ad *netlink.AttributeDecoder) error {
+func (r *Reject) unmarshal(ad *dec) error {
 	for ad.Next() {
 		switch ad.Type() {
 		case unix.NFTA_REJECT_TYPE:

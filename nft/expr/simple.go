@@ -3,7 +3,6 @@ package expr
 import (
 	"fmt"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -13,8 +12,8 @@ type Notrack struct{}
 
 func (n *Notrack) Name() string                                 { return "notrack" }
 func (n *Notrack) validate() error                              { return nil }
-func (n *Notrack) marshal(ae *netlink.AttributeEncoder) error   { return nil }
-func (n *Notrack) unmarshal(ad *netlink.AttributeDecoder) error { return errUnknownAttr }
+func (n *Notrack) marshal(ae *enc) error   { return nil }
+func (n *Notrack) unmarshal(ad *dec) error { return errUnknownAttr }
 
 // Quota matches until Bytes have passed (nft's `quota 10 mbytes`, `quota
 // over 1 gbytes` with Invert). Consumed is the kernel's running count.
@@ -28,7 +27,7 @@ type Quota struct {
 func (q *Quota) Name() string    { return "quota" }
 func (q *Quota) validate() error { return nil }
 
-func (q *Quota) marshal(ae *netlink.AttributeEncoder) error {
+func (q *Quota) marshal(ae *enc) error {
 	ae.Uint64(unix.NFTA_QUOTA_BYTES, q.Bytes)
 	ae.Uint64(unix.NFTA_QUOTA_CONSUMED, q.Consumed)
 	var f uint32
@@ -42,7 +41,7 @@ func (q *Quota) marshal(ae *netlink.AttributeEncoder) error {
 	return nil
 }
 
-func (q *Quota) unmarshal(ad *netlink.AttributeDecoder) error {
+func (q *Quota) unmarshal(ad *dec) error {
 	for ad.Next() {
 		switch ad.Type() {
 		case unix.NFTA_QUOTA_BYTES:
@@ -114,14 +113,14 @@ func (f *Fib) validate() error {
 	return checkReg("fib destination", f.DestRegister, 4, false)
 }
 
-func (f *Fib) marshal(ae *netlink.AttributeEncoder) error {
+func (f *Fib) marshal(ae *enc) error {
 	putReg(ae, unix.NFTA_FIB_DREG, f.DestRegister)
 	ae.Uint32(unix.NFTA_FIB_RESULT, uint32(f.Result))
 	ae.Uint32(unix.NFTA_FIB_FLAGS, f.Flags)
 	return nil
 }
 
-func (f *Fib) unmarshal(ad *netlink.AttributeDecoder) error {
+func (f *Fib) unmarshal(ad *dec) error {
 	for ad.Next() {
 		switch ad.Type() {
 		case unix.NFTA_FIB_DREG:
