@@ -25,7 +25,7 @@ const (
 	benchEps  = 10
 )
 
-func benchNS(b *testing.B) *nstest.NS {
+func benchNS(b testing.TB) *nstest.NS {
 	b.Helper()
 	nstest.RequireTool(b, "iptables-nft-restore")
 	ns, err := nstest.Create("nfkit-bench")

@@ -62,18 +62,27 @@ func (c *Conn) saveTable(ctx context.Context, w *bufio.Writer, f Family, table s
 	if !tc.exists && !always {
 		return nil
 	}
-	byChain := map[string][]*Rule{}
+	// One dump per chain, in print order, like iptables-nft-save: a dump of
+	// the whole table restarts its walk from the table's first rule on
+	// every reply buffer in the kernel, which is quadratic (measured: 13.7 s
+	// for 64 000 rules vs 33 µs per chain).
+	var rules [][]*Rule
 	if tc.exists {
-		for r, err := range c.AllRules(ctx, f, table, "") {
-			if errors.Is(err, ErrForeign) {
-				// Drain nothing more: the table cannot be shown.
-				w.WriteString("# Table `" + table + "' is incompatible, use 'nft' tool.\n")
-				return nil
+		rules = make([][]*Rule, len(tc.chains))
+		for i, ch := range tc.chains {
+			if _, ok := tc.handles[ch.Name]; !ok {
+				continue // a built-in chain that does not exist
 			}
-			if err != nil {
-				return err
+			for r, err := range c.AllRules(ctx, f, table, ch.Name) {
+				if errors.Is(err, ErrForeign) {
+					w.WriteString("# Table `" + table + "' is incompatible, use 'nft' tool.\n")
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+				rules[i] = append(rules[i], r)
 			}
-			byChain[r.Chain] = append(byChain[r.Chain], r)
 		}
 	}
 	if tc.tainted {
@@ -85,8 +94,8 @@ func (c *Conn) saveTable(ctx context.Context, w *bufio.Writer, f Family, table s
 			strconv.FormatUint(ch.Counters.Bytes, 10) + "]\n")
 	}
 	var sb strings.Builder
-	for _, ch := range tc.chains {
-		for _, r := range byChain[ch.Name] {
+	for i := range rules {
+		for _, r := range rules[i] {
 			sb.Reset()
 			if opt.Counters {
 				sb.WriteString("[" + strconv.FormatUint(r.Counters.Packets, 10) + ":" +
