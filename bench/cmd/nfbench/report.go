@@ -54,10 +54,11 @@ func machineInfo(ctx context.Context) Machine {
 	}
 	for _, t := range [][]string{
 		{"nft", "--version"}, {"iptables-nft", "--version"}, {"iptables-legacy", "--version"},
-		{"ipset", "--version"}, {"conntrack", "--version"}, {"ipvsadm", "--version"},
+		{"ipset", "--version"}, {"conntrack", "--version"}, {"ipvsadm", "-h"},
 	} {
+		// Some tools exit non-zero on -h; the first line still names them.
 		out, err := exec.CommandContext(ctx, t[0], t[1:]...).CombinedOutput()
-		if err != nil {
+		if len(out) == 0 && err != nil {
 			m.Tools[t[0]] = "not available"
 			continue
 		}

@@ -1,3 +1,0 @@
-package main
-
-func ipvsWorkloads() []*Workload { return nil }
