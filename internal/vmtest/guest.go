@@ -154,7 +154,9 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /tmp
+# /tmp stays on the initramfs (already RAM): a tmpfs over it would hide the
+# package directory when the checkout itself lives under /tmp.
+chmod 1777 /tmp
 mount -t tmpfs tmpfs /dev/shm
 # The console adds CR to every LF otherwise.
 stty -onlcr 2>/dev/null
