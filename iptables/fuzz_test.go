@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -95,4 +96,27 @@ func TestBadInput(t *testing.T) {
 	if err := NewBatch().Append(IPv4, r); !errors.Is(err, ErrInvalid) {
 		t.Errorf("DNAT in filter: got %v", err)
 	}
+}
+
+// FuzzParseRestore: the restore parser never panics, and what it accepts
+// as rules prints text that parses again.
+func FuzzParseRestore(f *testing.F) {
+	f.Add(kubeRuleset(kubeServices(2, 2)))
+	f.Add("*filter\n:INPUT DROP [1:2]\n[3:4] -A INPUT -j ACCEPT\n-I INPUT 2 -j DROP\n-D INPUT 1\n-R INPUT 1 -j DROP\n-X\n-F\n-E A B\nCOMMIT\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		tables, err := parseRestore(strings.NewReader(s), IPv4, true)
+		if err != nil {
+			return
+		}
+		for _, tb := range tables {
+			for _, c := range tb.cmds {
+				if c.rule == nil {
+					continue
+				}
+				if _, err := ParseRule(IPv4, c.rule.Spec(IPv4)); err != nil {
+					t.Fatalf("%q: printed %q does not parse: %v", s, c.rule.Spec(IPv4), err)
+				}
+			}
+		}
+	})
 }
