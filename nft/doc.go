@@ -33,6 +33,17 @@
 // message. errors.Is works with unix errnos, fs.ErrExist, fs.ErrNotExist and
 // ErrConflict.
 //
+// Lossless: everything the kernel dumps decodes, and encoding a listed
+// object again gives the dumped attributes. Unknown attributes are kept
+// raw, and an expression is returned typed only when it re-encodes to
+// exactly the attributes it came from (otherwise it is an expr.Raw). The
+// one difference allowed is NLA_F_NESTED: requests set it on nests, as nft
+// and google/nftables send them (expr.Encode does), while the kernel dumps
+// nests without it; byte comparisons of re-encoded dumps therefore use
+// expr.SameAttrs, which ignores that flag bit and nothing else. Objects
+// whose layout differs between kernels (flowtables) remember the dumped
+// attribute order and reproduce it.
+//
 // # Atomicity
 //
 // A Batch commits as one nf_tables transaction (BATCH_BEGIN ... BATCH_END
@@ -47,5 +58,9 @@
 //
 // nf_tables with extended acks (Linux 4.12+). Table owner flag: 5.12;
 // inet ingress: 5.10; netdev egress: 5.16; Destroy operations: 6.3; table
-// persist flag: 6.9. Tested on 6.18.
+// persist flag: 6.9. Tested on 6.18. Flowtables need CONFIG_NF_FLOW_TABLE
+// (and nf_flow_table_inet), which this project's host kernel lacks: it
+// answers ENOENT to every NEWFLOWTABLE whatever the devices; they are
+// tested under the qemu runner on Debian's 6.1 (go test -tags vmtest).
+// A flowtable's devices must exist in the namespace at commit time.
 package nft

@@ -25,6 +25,7 @@ var DefaultModules = []string{
 	"veth", "dummy",
 	"nf_conntrack", "nf_conntrack_netlink", "nf_nat",
 	"nf_tables", "nft_*",
+	"nf_flow_table_inet", // flowtables (the host kernel has none)
 	"ip_vs", "ip_vs_*",
 	"ip_set", "ip_set_*",
 }
