@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"golang.org/x/sys/unix"
-
 )
 
 // VerdictCode is a verdict: the netfilter verdicts NF_DROP..NF_STOP and the

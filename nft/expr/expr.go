@@ -13,7 +13,6 @@ import (
 	"fmt"
 
 	"golang.org/x/sys/unix"
-
 )
 
 // ErrInvalid is wrapped by every validation error of an expression.

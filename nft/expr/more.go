@@ -1,7 +1,6 @@
 package expr
 
-import (
-)
+import ()
 
 // lookupMore covers the expressions outside the first group of New.
 func lookupMore(name string) Any {

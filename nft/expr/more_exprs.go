@@ -1,7 +1,6 @@
 package expr
 
-import (
-)
+import ()
 
 // Byteorder converts Len bytes of SourceRegister between host and network
 // order in Size-byte words (nft inserts it for `meta mark . ip saddr`
@@ -211,9 +210,9 @@ func (c *Connlimit) unmarshal(ad *dec) error { return getFields(ad, c.fields()) 
 // "name"` on an object; the expression form carries the context).
 type Secmark struct{ Ctx string }
 
-func (s *Secmark) Name() string                                 { return "secmark" }
-func (s *Secmark) fields() []field                              { return []field{strf(1, &s.Ctx, nil)} }
-func (s *Secmark) validate() error                              { return checkName("secmark context", s.Ctx) }
+func (s *Secmark) Name() string            { return "secmark" }
+func (s *Secmark) fields() []field         { return []field{strf(1, &s.Ctx, nil)} }
+func (s *Secmark) validate() error         { return checkName("secmark context", s.Ctx) }
 func (s *Secmark) marshal(ae *enc) error   { return putFields(ae, s.fields()) }
 func (s *Secmark) unmarshal(ad *dec) error { return getFields(ad, s.fields()) }
 
@@ -259,7 +258,7 @@ func (s *Synproxy) Name() string { return "synproxy" }
 func (s *Synproxy) fields() []field {
 	return []field{u16f(1, &s.MSS, nil), u8f(2, &s.Wscale, nil), u32f(3, &s.Flags, nil)}
 }
-func (s *Synproxy) validate() error                              { return nil }
+func (s *Synproxy) validate() error         { return nil }
 func (s *Synproxy) marshal(ae *enc) error   { return putFields(ae, s.fields()) }
 func (s *Synproxy) unmarshal(ad *dec) error { return getFields(ad, s.fields()) }
 
@@ -322,7 +321,7 @@ func (d *Dup) Name() string { return "dup" }
 func (d *Dup) fields() []field {
 	return []field{regf(1, &d.RegAddr, regZero(&d.RegAddr)), regf(2, &d.RegDev, regZero(&d.RegDev))}
 }
-func (d *Dup) validate() error                              { return checkOptRegPair("dup", d.RegAddr, d.RegDev) }
+func (d *Dup) validate() error         { return checkOptRegPair("dup", d.RegAddr, d.RegDev) }
 func (d *Dup) marshal(ae *enc) error   { return putFields(ae, d.fields()) }
 func (d *Dup) unmarshal(ad *dec) error { return getFields(ad, d.fields()) }
 
@@ -339,7 +338,7 @@ func (f *Fwd) Name() string { return "fwd" }
 func (f *Fwd) fields() []field {
 	return []field{regf(1, &f.RegDev, nil), regf(2, &f.RegAddr, regZero(&f.RegAddr)), u32f(3, &f.NFProto, regZero(&f.RegAddr))}
 }
-func (f *Fwd) validate() error                              { return checkReg("fwd device", f.RegDev, 4, false) }
+func (f *Fwd) validate() error         { return checkReg("fwd device", f.RegDev, 4, false) }
 func (f *Fwd) marshal(ae *enc) error   { return putFields(ae, f.fields()) }
 func (f *Fwd) unmarshal(ad *dec) error { return getFields(ad, f.fields()) }
 
@@ -364,8 +363,8 @@ func (l *Last) unmarshal(ad *dec) error { return getFields(ad, l.fields()) }
 // FlowOffload adds the connection to a flowtable (nft's `flow add @ft`).
 type FlowOffload struct{ Table string }
 
-func (f *FlowOffload) Name() string                                 { return "flow_offload" }
-func (f *FlowOffload) fields() []field                              { return []field{strf(1, &f.Table, nil)} }
-func (f *FlowOffload) validate() error                              { return checkName("flow offload table", f.Table) }
+func (f *FlowOffload) Name() string            { return "flow_offload" }
+func (f *FlowOffload) fields() []field         { return []field{strf(1, &f.Table, nil)} }
+func (f *FlowOffload) validate() error         { return checkName("flow offload table", f.Table) }
 func (f *FlowOffload) marshal(ae *enc) error   { return putFields(ae, f.fields()) }
 func (f *FlowOffload) unmarshal(ad *dec) error { return getFields(ad, f.fields()) }

@@ -10,8 +10,8 @@ import (
 // has no attributes.
 type Notrack struct{}
 
-func (n *Notrack) Name() string                                 { return "notrack" }
-func (n *Notrack) validate() error                              { return nil }
+func (n *Notrack) Name() string            { return "notrack" }
+func (n *Notrack) validate() error         { return nil }
 func (n *Notrack) marshal(ae *enc) error   { return nil }
 func (n *Notrack) unmarshal(ad *dec) error { return errUnknownAttr }
 
