@@ -133,6 +133,12 @@ func FuzzUdata(f *testing.F) {
 func FuzzObject(f *testing.F) {
 	addSeeds(f, "object")
 	f.Add([]byte("\x06\x00\x01\x00t\x00\x00\x00\x06\x00\x02\x00q\x00\x00\x00\x08\x00\x03\x00\x00\x00\x00\x02\x24\x00\x04\x00\x0c\x00\x01\x00\x00\x00\x00\x00\x00\x00\x03\xe8\x0c\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\x08\x00\x02\x00\x00\x00\x00\x01"))
+	for _, o := range typedObjects { // every typed object type, dump form
+		var e enc
+		if err := o.marshal(&e, true); err == nil {
+			f.Add(e.b)
+		}
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		roundTrip(t, b, func(b []byte) (func(*enc) error, error) {
 			var x Object

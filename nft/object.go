@@ -60,8 +60,9 @@ type Quota struct {
 }
 
 // Object is a named stateful object (like `nft add counter inet t c`).
-// Counter and Quota are typed; every other type keeps its NFTA_OBJ_DATA
-// attributes in Data, which re-encode byte for byte.
+// Counter, quota, limit, connlimit, ct helper, ct timeout, ct expectation,
+// synproxy and secmark are typed; other types (tunnel) keep their
+// NFTA_OBJ_DATA attributes in Data, which re-encode byte for byte.
 type Object struct {
 	Family Family
 	Table  string
@@ -70,7 +71,18 @@ type Object struct {
 
 	Counter *Counters // ObjCounter
 	Quota   *Quota    // ObjQuota
-	// Data is the raw NFTA_OBJ_DATA of types without a typed field.
+	// Typed state of the other object types (see object_types.go); at
+	// most one is set, matching Type.
+	Limit     *Limit     // ObjLimit
+	Connlimit *Connlimit // ObjConnlimit
+	CTHelper  *CTHelper  // ObjCTHelper
+	CTTimeout *CTTimeout // ObjCTTimeout
+	CTExpect  *CTExpect  // ObjCTExpect
+	Synproxy  *Synproxy  // ObjSynproxy
+	Secmark   *Secmark   // ObjSecmark
+	// Data is the raw NFTA_OBJ_DATA of types without a typed field, and
+	// of listed objects whose data the typed field cannot reproduce
+	// exactly.
 	Data []byte
 
 	Comment  string
@@ -99,7 +111,7 @@ func (o *Object) validate() error {
 	if o.Type == 0 {
 		return fmt.Errorf("%w: %v: no object type", ErrInvalid, o)
 	}
-	return nil
+	return o.validateData()
 }
 
 // marshal writes the object in dump order (nf_tables_fill_obj_info).
@@ -111,14 +123,20 @@ func (o *Object) marshal(e *enc, withState bool) error {
 		e.u64(attrObjHandle, o.Handle)
 		e.u32(attrObjUse, o.Use)
 	}
+	// Requests flag the data nest NLA_F_NESTED as nft does; the kernel
+	// dumps it without.
+	dataAttr := uint16(attrObjData)
+	if !withState {
+		dataAttr |= nlaNested
+	}
 	switch {
 	case o.Type == ObjCounter && o.Counter != nil:
-		n := e.begin(attrObjData)
+		n := e.begin(dataAttr)
 		e.u64(attrCounterBytes, o.Counter.Bytes)
 		e.u64(attrCounterPackets, o.Counter.Packets)
 		e.end(n)
 	case o.Type == ObjQuota && o.Quota != nil:
-		n := e.begin(attrObjData)
+		n := e.begin(dataAttr)
 		e.u64(attrQuotaBytes, o.Quota.Bytes)
 		e.u64(attrQuotaConsumed, o.Quota.Consumed)
 		var f uint32
@@ -127,10 +145,14 @@ func (o *Object) marshal(e *enc, withState bool) error {
 		}
 		e.u32(attrQuotaFlags, f)
 		e.end(n)
+	case o.Data == nil && o.hasTyped():
+		n := e.begin(dataAttr)
+		o.objData(e, !withState)
+		e.end(n)
 	case o.Data != nil:
 		e.attr(attrObjData, o.Data)
 	case o.Type == ObjCounter:
-		n := e.begin(attrObjData)
+		n := e.begin(dataAttr)
 		e.end(n)
 	}
 	ud, err := udataWithComment(o.UserData, udataObjComment, o.Comment)
@@ -207,6 +229,12 @@ func (o *Object) unmarshal(f Family, b []byte) error {
 		})
 		o.Quota = q
 	}
+	if o.Type != ObjCounter && o.Type != ObjQuota {
+		if o.typedData(data) {
+			o.Data = nil
+		}
+		return nil
+	}
 	if o.Counter != nil || o.Quota != nil {
 		var e enc
 		tmp := *o
@@ -219,6 +247,13 @@ func (o *Object) unmarshal(f Family, b []byte) error {
 		}
 	}
 	return nil
+}
+
+// hasTyped reports whether one of the typed fields beyond counter and
+// quota is set.
+func (o *Object) hasTyped() bool {
+	return o.Limit != nil || o.Connlimit != nil || o.CTHelper != nil || o.CTTimeout != nil ||
+		o.CTExpect != nil || o.Synproxy != nil || o.Secmark != nil
 }
 
 // bytesHasData reports whether the encoded object carries data as its

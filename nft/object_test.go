@@ -2,6 +2,7 @@ package nft
 
 import (
 	"strings"
+	"time"
 	"testing"
 
 	"github.com/nfkit/nfkit/internal/nstest"
@@ -40,7 +41,7 @@ func TestObjects(t *testing.T) {
 	if o := byName["q"]; o == nil || o.Quota == nil || o.Quota.Bytes != 1000 || !o.Quota.Over {
 		t.Errorf("quota: %+v", o)
 	}
-	if o := byName["l"]; o == nil || o.Type != ObjLimit || o.Data == nil {
+	if o := byName["l"]; o == nil || o.Type != ObjLimit || o.Limit == nil || o.Limit.Rate != 10 || o.Limit.Unit != time.Second {
 		t.Errorf("limit: %+v", o)
 	}
 

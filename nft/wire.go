@@ -53,6 +53,10 @@ func (e *enc) str(typ uint16, s string) {
 	}
 }
 
+func (e *enc) u8(typ uint16, v uint8) { e.attr(typ, []byte{v}) }
+
+func (e *enc) u16(typ uint16, v uint16) { e.attr(typ, binary.BigEndian.AppendUint16(nil, v)) }
+
 func (e *enc) u32(typ uint16, v uint32) {
 	e.b = binary.NativeEndian.AppendUint16(e.b, 8)
 	e.b = binary.NativeEndian.AppendUint16(e.b, typ)
