@@ -30,6 +30,10 @@ const (
 	EventDelElements
 	EventNewGen
 	EventOther
+	EventNewObject    // a stateful object was added (Event.Object)
+	EventDelObject    // ... deleted
+	EventNewFlowtable // a flowtable was added or got devices (Event.Flowtable)
+	EventDelFlowtable // ... deleted, or lost devices
 )
 
 var eventNames = map[EventKind]string{
@@ -37,6 +41,8 @@ var eventNames = map[EventKind]string{
 	EventDelChain: "delete chain", EventNewRule: "new rule", EventDelRule: "delete rule",
 	EventNewSet: "new set", EventDelSet: "delete set", EventNewElements: "new elements",
 	EventDelElements: "delete elements", EventNewGen: "new generation", EventOther: "other",
+	EventNewObject: "new object", EventDelObject: "delete object",
+	EventNewFlowtable: "new flowtable", EventDelFlowtable: "delete flowtable",
 }
 
 func (k EventKind) String() string {
@@ -59,6 +65,9 @@ type Event struct {
 	SetName  string // for element events
 	Elements []Element
 	Gen      *Generation
+	// Object and Flowtable are set for object and flowtable events.
+	Object    *Object
+	Flowtable *Flowtable
 	// Cmd is the raw nf_tables message type (for EventOther, e.g.
 	// objects and flowtables).
 	Cmd uint8
@@ -158,6 +167,12 @@ func decodeEvent(cmd uint8, f Family, a []byte) (Event, error) {
 		var g Generation
 		g, err = decodeGen(f, a)
 		ev.Gen = &g
+	case msgNewObj, msgDelObj:
+		ev.Kind = map[uint8]EventKind{msgNewObj: EventNewObject, msgDelObj: EventDelObject}[cmd]
+		ev.Object, err = decodeObject(f, a)
+	case msgNewFlowtable, msgDelFlowtable:
+		ev.Kind = map[uint8]EventKind{msgNewFlowtable: EventNewFlowtable, msgDelFlowtable: EventDelFlowtable}[cmd]
+		ev.Flowtable, err = decodeFlowtable(f, a)
 	default:
 		ev.Kind = EventOther
 	}

@@ -105,3 +105,47 @@ func TestTrace(t *testing.T) {
 		}
 	}
 }
+
+// TestMonitorObjects: object adds and deletes come as typed events.
+func TestMonitorObjects(t *testing.T) {
+	nstest.RequireTool(t, "nft")
+	c, ns := testConn(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	events := make(chan Event, 64)
+	go func() {
+		defer close(events)
+		for ev, err := range c.Monitor(ctx) {
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			events <- ev
+		}
+	}()
+	time.Sleep(100 * time.Millisecond) // let the subscription bind
+	ns.Run(t, "nft", "add table ip mon; add limit ip mon l { rate 5/minute; }; add quota ip mon q { 100 bytes; }")
+	ns.Run(t, "nft", "delete limit ip mon l")
+	var objs []Event
+	for len(objs) < 3 {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				t.Fatalf("monitor ended after %v", objs)
+			}
+			if ev.Kind == EventNewObject || ev.Kind == EventDelObject {
+				objs = append(objs, ev)
+			}
+			if ev.Kind == EventOther {
+				t.Errorf("untyped event, cmd %d", ev.Cmd)
+			}
+		case <-ctx.Done():
+			t.Fatalf("timeout; got %v", objs)
+		}
+	}
+	if objs[0].Kind != EventNewObject || objs[0].Object.Limit == nil || objs[0].Object.Limit.Unit != time.Minute ||
+		objs[1].Kind != EventNewObject || objs[1].Object.Quota == nil || objs[1].Object.Quota.Bytes != 100 ||
+		objs[2].Kind != EventDelObject || objs[2].Object.Name != "l" {
+		t.Errorf("object events: %+v %+v %+v", objs[0].Object, objs[1].Object, objs[2].Object)
+	}
+}

@@ -2,8 +2,8 @@ package nft
 
 import (
 	"strings"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/nfkit/nfkit/internal/nstest"
 )

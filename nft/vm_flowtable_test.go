@@ -14,12 +14,14 @@ package nft
 // the rest of the suite targets the host kernel.
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"os"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -95,6 +97,18 @@ add chain inet t fw { type filter hook forward priority 0; }; add rule inet t fw
 func TestVMFlowtableNfkitWritesNftReads(t *testing.T) {
 	c, ns := vmFlowtableNS(t)
 	ctx := testCtx(t)
+	mctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	events := make(chan Event, 64)
+	go func() {
+		defer close(events)
+		for ev, err := range c.Monitor(mctx) {
+			if err == nil && (ev.Kind == EventNewFlowtable || ev.Kind == EventDelFlowtable) {
+				events <- ev
+			}
+		}
+	}()
+	time.Sleep(100 * time.Millisecond) // let the subscription bind
 	ft := &Flowtable{Family: FamilyINet, Table: "t", Name: "ft", Priority: 10, Devices: []string{"v0"}, Flags: FlowtableCounter}
 	b := c.NewBatch()
 	b.AddTable(&Table{Family: FamilyINet, Name: "t"})
@@ -106,6 +120,14 @@ func TestVMFlowtableNfkitWritesNftReads(t *testing.T) {
 	}
 	if ft.Handle == 0 {
 		t.Error("handle not filled in")
+	}
+	select {
+	case ev := <-events:
+		if ev.Kind != EventNewFlowtable || ev.Flowtable.Name != "ft" || ev.Flowtable.Priority != 10 {
+			t.Errorf("monitor: %v %+v", ev.Kind, ev.Flowtable)
+		}
+	case <-mctx.Done():
+		t.Error("no flowtable event")
 	}
 	out := ns.Run(t, "nft", "list", "ruleset")
 	for _, want := range []string{"flowtable ft {", "hook ingress priority filter + 10", "devices = { v0 }", "counter", "flow add @ft"} {
