@@ -15,12 +15,16 @@ import (
 type options struct {
 	Mode     string // iptables, nftables, ipvs
 	Requests int    // per service and phase
+	// Timeout bounds each request (connect and answer); 0 means 2s. Under
+	// an emulated kernel (the VM runner) it must be longer.
+	Timeout time.Duration
 
 	// report, when set (by the test), receives what happened.
 	report *Report
 	// inspect, when set (by the test), runs at the end while the network
-	// still exists.
-	inspect func(n *network) error
+	// still exists; inspectInitial after the first phase, before the
+	// endpoint update.
+	inspect, inspectInitial func(n *network) error
 }
 
 // Report is what the datapath did: who answered each batch of requests.
@@ -73,6 +77,9 @@ func run(ctx context.Context, out io.Writer, opts options) (err error) {
 	if opts.Requests <= 0 {
 		opts.Requests = 30
 	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 2 * time.Second
+	}
 	n, err := buildNetwork("backend-a", "backend-b", "backend-c")
 	if err != nil {
 		return err
@@ -100,7 +107,7 @@ func run(ctx context.Context, out io.Writer, opts options) (err error) {
 		}
 		ph := Phase{Name: phase, Service: svc.Name, From: from, Answers: map[string]int{}}
 		for range opts.Requests {
-			name, err := netlab.Ask(ctx, ns, netip.AddrPortFrom(svc.VIP, svc.Port), 2*time.Second)
+			name, err := netlab.Ask(ctx, ns, netip.AddrPortFrom(svc.VIP, svc.Port), opts.Timeout)
 			if err != nil {
 				ph.Failed++
 				ph.LastErr = err.Error()
@@ -127,6 +134,11 @@ func run(ctx context.Context, out io.Writer, opts options) (err error) {
 	// Hairpin: a backend calls its own service and may be sent to itself;
 	// that only works because such traffic is masqueraded.
 	ask("hairpin", services[0], "backend-a")
+	if opts.inspectInitial != nil {
+		if err := opts.inspectInitial(n); err != nil {
+			return err
+		}
+	}
 
 	// Phase 2: backend-a leaves web, backend-c joins it.
 	services = n.services([]string{"backend-b", "backend-c"}, []string{"backend-c"})

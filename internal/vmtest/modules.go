@@ -28,6 +28,12 @@ var DefaultModules = []string{
 	"nf_flow_table_inet", // flowtables (the host kernel has none)
 	"ip_vs", "ip_vs_*",
 	"ip_set", "ip_set_*",
+	// iptables-nft rules with xt matches and targets (nft_compat), for
+	// tests of the iptables package and the examples (kube-proxy's IPVS
+	// mode masquerades with -m set, its iptables mode uses statistic,
+	// comment, mark, DNAT and MASQUERADE).
+	"x_tables", "xt_set", "xt_MASQUERADE", "xt_nat", "xt_mark", "xt_comment",
+	"xt_statistic", "xt_tcpudp", "xt_conntrack", "xt_addrtype", "xt_multiport",
 }
 
 // moduleIndex is a parsed modules.dep: module name → its path relative to
