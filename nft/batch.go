@@ -33,6 +33,12 @@ type Batch struct {
 	// NoEcho skips asking the kernel to echo created objects back. Commits
 	// of huge batches get cheaper, but handles are not filled in.
 	NoEcho bool
+	// CheckJumps makes Commit look up, before sending, every jump/goto
+	// target chain that the batch does not create, and refuse a missing one
+	// with ErrInvalid (one GETCHAIN per distinct target; see
+	// validate_jump.go). Jumps to chains the batch deletes are refused
+	// either way.
+	CheckJumps bool
 }
 
 // op is one operation of a batch.
@@ -73,6 +79,15 @@ func (b *Batch) Commit(ctx context.Context) error {
 	msgs, msgOp, err := b.build()
 	if err != nil {
 		return err
+	}
+	if b.CheckJumps {
+		targets, err := b.checkJumps()
+		if err == nil {
+			err = b.lookupJumps(ctx, targets)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	replies, err := b.c.nl.Transaction(ctx, subsys, b.Gen, msgs)
 	if err != nil {

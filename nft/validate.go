@@ -5,6 +5,9 @@ import "fmt"
 // check looks at the batch as a whole before anything is sent: references
 // between its own operations that cannot work.
 func (b *Batch) check() error {
+	if _, err := b.checkJumps(); err != nil {
+		return err
+	}
 	type key struct{ table, chain string }
 	chainFam := map[key][]Family{}
 	for _, o := range b.ops {
