@@ -1,6 +1,9 @@
 package iptables
 
 import (
+	"errors"
+	"sync"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/nfkit/nfkit/internal/nlconn"
@@ -15,8 +18,34 @@ type Config struct {
 // Conn talks nf_tables to the kernel for iptables rules. It is safe for
 // concurrent use.
 type Conn struct {
-	c *nlconn.Conn // writes: iptables' own messages (see batch.go)
-	n *nft.Conn    // reads: tables, chains and rules through package nft
+	c     *nlconn.Conn // writes: iptables' own messages (see batch.go)
+	n     *nft.Conn    // reads: tables, chains and rules through package nft
+	netns int
+
+	// dumpers are extra read sockets, opened on the first Save: a netlink
+	// socket runs one dump at a time, and Save overlaps the per-chain
+	// rule dumps (see save.go).
+	mu      sync.Mutex
+	dumpers []*nft.Conn
+}
+
+// dumpSockets is how many sockets Save dumps chains on at once. Each dump
+// is a short kernel round trip (~30 µs); with several in flight the
+// kernel work and nfkit's decoding run on every core.
+const dumpSockets = 4
+
+// pool returns the sockets for concurrent dumps, opening them once.
+func (c *Conn) pool() ([]*nft.Conn, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for len(c.dumpers) < dumpSockets {
+		n, err := nft.Dial(&nft.Config{NetNS: c.netns})
+		if err != nil {
+			return nil, err
+		}
+		c.dumpers = append(c.dumpers, n)
+	}
+	return c.dumpers, nil
 }
 
 // Dial opens a netfilter netlink socket (in cfg.NetNS when set).
@@ -34,16 +63,20 @@ func Dial(cfg *Config) (*Conn, error) {
 		c.Close()
 		return nil, err
 	}
-	return &Conn{c: c, n: n}, nil
+	return &Conn{c: c, n: n, netns: nc.NetNS}, nil
 }
 
 // Close closes the sockets.
 func (c *Conn) Close() error {
 	err := c.c.Close()
-	if err2 := c.n.Close(); err == nil {
-		err = err2
+	errs := []error{err, c.n.Close()}
+	c.mu.Lock()
+	for _, d := range c.dumpers {
+		errs = append(errs, d.Close())
 	}
-	return err
+	c.dumpers = nil
+	c.mu.Unlock()
+	return errors.Join(errs...)
 }
 
 // builtin describes a base chain as iptables-nft creates it.

@@ -14,14 +14,21 @@ import (
 // decodeListed turns a rule listed by package nft (expressions kept raw)
 // into an iptables Rule.
 func decodeListed(f Family, nr *nft.Rule) (*Rule, error) {
-	list, err := unmarshalExprs(nr.RawExprs())
+	var d ruleDec
+	return d.decodeListed(f, nr)
+}
+
+// decodeListed is decodeListed reusing d's expression list.
+func (d *ruleDec) decodeListed(f Family, nr *nft.Rule) (*Rule, error) {
+	list, err := appendExprs(d.list[:0], nr.RawExprs())
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s %s %s handle %d: %v", ErrForeign, f, nr.Table, nr.Chain, nr.Handle, err)
 	}
-	r, err := decodeRule(f, list)
-	if err != nil {
+	*d = ruleDec{f: f, list: list, r: &Rule{Family: f}}
+	if err := d.decode(); err != nil {
 		return nil, fmt.Errorf("%s %s %s handle %d: %w", f, nr.Table, nr.Chain, nr.Handle, err)
 	}
+	r := d.r
 	r.Table, r.Chain, r.Handle = nr.Table, nr.Chain, nr.Handle
 	return r, nil
 }
@@ -38,6 +45,7 @@ func (c *Conn) AllRules(ctx context.Context, f Family, table, chain string) iter
 			return
 		}
 		filter := nft.RuleFilter{Family: nft.Family(f), Table: table, Chain: chain, SkipExprs: true}
+		var d ruleDec
 		for nr, err := range c.n.AllRules(ctx, filter) {
 			if err != nil {
 				if errors.Is(err, fs.ErrNotExist) {
@@ -46,7 +54,7 @@ func (c *Conn) AllRules(ctx context.Context, f Family, table, chain string) iter
 				yield(nil, err)
 				return
 			}
-			if !yield(decodeListed(f, nr)) {
+			if !yield(d.decodeListed(f, nr)) {
 				return
 			}
 		}
@@ -80,6 +88,13 @@ type tableChains struct {
 }
 
 func (c *Conn) loadChains(ctx context.Context, f Family, table string) (*tableChains, error) {
+	return c.loadChainsFunc(ctx, f, table, nil)
+}
+
+// loadChainsFunc is loadChains calling found, when not nil, with the name
+// of every chain iptables knows as soon as the dump delivers it (Save
+// starts dumping its rules before the chain list is complete).
+func (c *Conn) loadChainsFunc(ctx context.Context, f Family, table string, found func(string) bool) (*tableChains, error) {
 	if !f.valid() {
 		return nil, invalid("family %d", f)
 	}
@@ -88,7 +103,7 @@ func (c *Conn) loadChains(ctx context.Context, f Family, table string) (*tableCh
 		return nil, invalid("table %q", table)
 	}
 	tc := &tableChains{handles: map[string]uint64{}}
-	found := map[string]Chain{}
+	builtinsFound := map[string]Chain{}
 	var users []string
 	for ch, err := range c.n.AllChains(ctx, nft.Family(f), table) {
 		if err != nil {
@@ -101,6 +116,9 @@ func (c *Conn) loadChains(ctx context.Context, f Family, table string) (*tableCh
 		if !ch.IsBase() {
 			users = append(users, ch.Name)
 			tc.handles[ch.Name] = ch.Handle
+			if found != nil && !found(ch.Name) {
+				return nil, ctx.Err()
+			}
 			continue
 		}
 		bc, ok := bt[ch.Name]
@@ -112,9 +130,12 @@ func (c *Conn) loadChains(ctx context.Context, f Family, table string) (*tableCh
 		if ch.Policy == nft.PolicyDrop {
 			pol = "DROP"
 		}
-		found[ch.Name] = Chain{Name: ch.Name, Builtin: true, Policy: pol,
+		builtinsFound[ch.Name] = Chain{Name: ch.Name, Builtin: true, Policy: pol,
 			Counters: Counters{Packets: ch.Counters.Packets, Bytes: ch.Counters.Bytes}}
 		tc.handles[ch.Name] = ch.Handle
+		if found != nil && !found(ch.Name) {
+			return nil, ctx.Err()
+		}
 	}
 	if !tc.exists {
 		// A table without chains still exists; ask for it.
@@ -125,7 +146,7 @@ func (c *Conn) loadChains(ctx context.Context, f Family, table string) (*tableCh
 		}
 	}
 	for _, name := range builtinOrder[table] {
-		ch, ok := found[name]
+		ch, ok := builtinsFound[name]
 		if !ok {
 			ch = Chain{Name: name, Builtin: true, Policy: "ACCEPT"}
 		}

@@ -1,6 +1,7 @@
 package iptables
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"strconv"
@@ -35,6 +36,14 @@ func (m *Comment) info(Family) []byte {
 	w := newWB(256)
 	w.str(0, 256, m.Text)
 	return w.b
+}
+
+// infoEqual: the info re-encodes to b when b is 256 bytes holding the
+// text, a NUL and zeros (checked without building the 256-byte struct
+// for every listed rule).
+func (m *Comment) infoEqual(_ Family, b []byte) bool {
+	i := bytes.IndexByte(b, 0)
+	return len(b) == 256 && i >= 0 && allZero(b[i:])
 }
 func (m *Comment) setInfo(_ Family, b []byte) error {
 	r := &rb{b: b}
