@@ -31,11 +31,10 @@ type Chain struct {
 	Use      uint32   // references: rules and jumps
 	Counters Counters // base chains: packets and bytes that hit the policy
 
-	hookNum     uint32 // the raw hook number when Hook is not a known value
-	devsNested  bool   // the kernel listed devices in NFTA_HOOK_DEVS
-	devSingle   bool   // ... and/or in NFTA_HOOK_DEV
-	hasFlags    bool   // the kernel listed NFTA_CHAIN_FLAGS (base chains)
-	hasCounters bool   // the kernel listed NFTA_CHAIN_COUNTERS
+	devsNested  bool // the kernel listed devices in NFTA_HOOK_DEVS
+	devSingle   bool // ... and/or in NFTA_HOOK_DEV
+	hasFlags    bool // the kernel listed NFTA_CHAIN_FLAGS (base chains)
+	hasCounters bool // the kernel listed NFTA_CHAIN_COUNTERS
 	extra       []rawAttr
 	hookExtra   []rawAttr
 }

@@ -178,11 +178,6 @@ func getStr(d []byte) string {
 	return string(d)
 }
 
-// strExact reports whether d is exactly what enc.str writes for its string.
-func strExact(d []byte) bool {
-	return len(d) > 0 && d[len(d)-1] == 0 && indexNUL(d) == len(d)-1
-}
-
 func indexNUL(d []byte) int {
 	for i, c := range d {
 		if c == 0 {
