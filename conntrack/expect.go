@@ -129,7 +129,7 @@ func (e *Expectation) unmarshal(b []byte) error {
 		case ctaExpectID:
 			e.ID = w.u32("CTA_EXPECT_ID")
 		case ctaExpectHelpName:
-			e.Helper = attr.CString(w.data)
+			e.Helper = attr.CString(w.data())
 		case ctaExpectZone:
 			e.Zone = w.u16("CTA_EXPECT_ZONE")
 		case ctaExpectFlags:
@@ -138,20 +138,20 @@ func (e *Expectation) unmarshal(b []byte) error {
 			e.Class = w.u32("CTA_EXPECT_CLASS")
 		case ctaExpectNAT:
 			e.NAT = new(ExpectNAT)
-			w.nested(func(n *walker) {
-				for n.next() {
-					switch n.kind() {
-					case ctaExpectNATDir:
-						e.NAT.Dir = n.u32("CTA_EXPECT_NAT_DIR")
-					case ctaExpectNATTuple:
-						unmarshalTuple(n, &e.NAT.Tuple)
-					default:
-						e.NAT.Unknown = append(e.NAT.Unknown, n.raw())
-					}
+			n := w.child()
+			for n.next() {
+				switch n.kind() {
+				case ctaExpectNATDir:
+					e.NAT.Dir = n.u32("CTA_EXPECT_NAT_DIR")
+				case ctaExpectNATTuple:
+					unmarshalTuple(&n, &e.NAT.Tuple)
+				default:
+					e.NAT.Unknown = append(e.NAT.Unknown, n.raw())
 				}
-			})
+			}
+			w.join(&n)
 		case ctaExpectFn:
-			e.Fn = attr.CString(w.data)
+			e.Fn = attr.CString(w.data())
 		default:
 			e.Unknown = append(e.Unknown, w.raw())
 		}

@@ -227,20 +227,20 @@ func (f *Flow) unmarshal(b []byte) error {
 		case ctaProtoinfo:
 			f.unmarshalProtoinfo(&w)
 		case ctaHelp:
-			if hasUnknown(w.data, ctaHelpInfo) {
+			if hasUnknown(w.data(), ctaHelpInfo) {
 				f.Unknown = append(f.Unknown, w.raw())
 				break
 			}
-			w.nested(func(n *walker) {
-				for n.next() {
-					switch n.kind() {
-					case ctaHelpName:
-						f.Helper = attr.CString(n.data)
-					case ctaHelpInfo:
-						f.HelperInfo = attr.Clone(n.data)
-					}
+			n := w.child()
+			for n.next() {
+				switch n.kind() {
+				case ctaHelpName:
+					f.Helper = attr.CString(n.data())
+				case ctaHelpInfo:
+					f.HelperInfo = attr.Clone(n.data())
 				}
-			})
+			}
+			w.join(&n)
 		case ctaNatSrc:
 			f.NATSrc = new(NAT)
 			f.NATSrc.unmarshal(&w)
@@ -272,22 +272,22 @@ func (f *Flow) unmarshal(b []byte) error {
 		case ctaZone:
 			f.Zone = w.u16("CTA_ZONE")
 		case ctaSecCtx:
-			if hasUnknown(w.data, ctaSecCtxName) {
+			if hasUnknown(w.data(), ctaSecCtxName) {
 				f.Unknown = append(f.Unknown, w.raw())
 				break
 			}
-			w.nested(func(n *walker) {
-				for n.next() {
-					f.SecCtx = attr.CString(n.data)
-				}
-			})
+			n := w.child()
+			for n.next() {
+				f.SecCtx = attr.CString(n.data())
+			}
+			w.join(&n)
 		case ctaTimestamp:
 			f.Timestamp = new(Timestamp)
 			f.Timestamp.unmarshal(&w)
 		case ctaLabels:
-			f.Labels = attr.Clone(w.data)
+			f.Labels = attr.Clone(w.data())
 		case ctaLabelsMask:
-			f.LabelsMask = attr.Clone(w.data)
+			f.LabelsMask = attr.Clone(w.data())
 		case ctaSynproxy:
 			f.Synproxy = new(Synproxy)
 			f.Synproxy.unmarshal(&w)
@@ -312,25 +312,27 @@ func hasUnknown(b []byte, max uint16) bool {
 }
 
 func (f *Flow) unmarshalProtoinfo(w *walker) {
-	if hasUnknown(w.data, ctaProtoinfoSCTP) {
+	if hasUnknown(w.data(), ctaProtoinfoSCTP) {
 		f.Unknown = append(f.Unknown, w.raw())
 		return
 	}
-	w.nested(func(p *walker) {
-		for p.next() {
-			switch p.kind() {
-			case ctaProtoinfoTCP:
-				f.TCP = new(TCPInfo)
-				p.nested(f.TCP.unmarshal)
-			case ctaProtoinfoDCCP:
-				f.DCCP = new(DCCPInfo)
-				p.nested(f.DCCP.unmarshal)
-			case ctaProtoinfoSCTP:
-				f.SCTP = new(SCTPInfo)
-				p.nested(f.SCTP.unmarshal)
-			}
+	p := w.child()
+	for p.next() {
+		n := p.child()
+		switch p.kind() {
+		case ctaProtoinfoTCP:
+			f.TCP = new(TCPInfo)
+			f.TCP.unmarshal(&n)
+		case ctaProtoinfoDCCP:
+			f.DCCP = new(DCCPInfo)
+			f.DCCP.unmarshal(&n)
+		case ctaProtoinfoSCTP:
+			f.SCTP = new(SCTPInfo)
+			f.SCTP.unmarshal(&n)
 		}
-	})
+		p.join(&n)
+	}
+	w.join(&p)
 }
 
 func (t *TCPInfo) unmarshal(w *walker) {
@@ -343,11 +345,11 @@ func (t *TCPInfo) unmarshal(w *walker) {
 		case ctaTCPWscaleReply:
 			t.WScaleReply = w.u8("CTA_PROTOINFO_TCP_WSCALE_REPLY")
 		case ctaTCPFlagsOrig, ctaTCPFlagsReply:
-			if len(w.data) != 2 {
+			if len(w.data()) != 2 {
 				w.fail("CTA_PROTOINFO_TCP_FLAGS", 2)
 				return
 			}
-			fl := TCPFlags{Flags: w.data[0], Mask: w.data[1]}
+			fl := TCPFlags{Flags: w.data()[0], Mask: w.data()[1]}
 			if w.kind() == ctaTCPFlagsOrig {
 				t.FlagsOrig = fl
 			} else {
@@ -390,96 +392,96 @@ func (d *DCCPInfo) unmarshal(w *walker) {
 }
 
 func (c *Counters) unmarshal(w *walker) {
-	w.nested(func(n *walker) {
-		for n.next() {
-			switch n.kind() {
-			case ctaCountersPackets:
-				c.Packets = n.u64("CTA_COUNTERS_PACKETS")
-			case ctaCountersBytes:
-				c.Bytes = n.u64("CTA_COUNTERS_BYTES")
-			default:
-				c.Unknown = append(c.Unknown, n.raw())
-			}
+	n := w.child()
+	for n.next() {
+		switch n.kind() {
+		case ctaCountersPackets:
+			c.Packets = n.u64("CTA_COUNTERS_PACKETS")
+		case ctaCountersBytes:
+			c.Bytes = n.u64("CTA_COUNTERS_BYTES")
+		default:
+			c.Unknown = append(c.Unknown, n.raw())
 		}
-	})
+	}
+	w.join(&n)
 }
 
 func (t *Timestamp) unmarshal(w *walker) {
-	w.nested(func(n *walker) {
-		for n.next() {
-			switch n.kind() {
-			case ctaTimestampStart:
-				t.Start = n.u64("CTA_TIMESTAMP_START")
-			case ctaTimestampStop:
-				t.Stop = n.u64("CTA_TIMESTAMP_STOP")
-			default:
-				t.Unknown = append(t.Unknown, n.raw())
-			}
+	n := w.child()
+	for n.next() {
+		switch n.kind() {
+		case ctaTimestampStart:
+			t.Start = n.u64("CTA_TIMESTAMP_START")
+		case ctaTimestampStop:
+			t.Stop = n.u64("CTA_TIMESTAMP_STOP")
+		default:
+			t.Unknown = append(t.Unknown, n.raw())
 		}
-	})
+	}
+	w.join(&n)
 }
 
 func (s *SeqAdj) unmarshal(w *walker) {
-	w.nested(func(n *walker) {
-		for n.next() {
-			switch n.kind() {
-			case ctaSeqAdjCorrectionPos:
-				s.CorrectionPos = n.u32("CTA_SEQADJ_CORRECTION_POS")
-			case ctaSeqAdjOffsetBefore:
-				s.OffsetBefore = n.u32("CTA_SEQADJ_OFFSET_BEFORE")
-			case ctaSeqAdjOffsetAfter:
-				s.OffsetAfter = n.u32("CTA_SEQADJ_OFFSET_AFTER")
-			default:
-				s.Unknown = append(s.Unknown, n.raw())
-			}
+	n := w.child()
+	for n.next() {
+		switch n.kind() {
+		case ctaSeqAdjCorrectionPos:
+			s.CorrectionPos = n.u32("CTA_SEQADJ_CORRECTION_POS")
+		case ctaSeqAdjOffsetBefore:
+			s.OffsetBefore = n.u32("CTA_SEQADJ_OFFSET_BEFORE")
+		case ctaSeqAdjOffsetAfter:
+			s.OffsetAfter = n.u32("CTA_SEQADJ_OFFSET_AFTER")
+		default:
+			s.Unknown = append(s.Unknown, n.raw())
 		}
-	})
+	}
+	w.join(&n)
 }
 
 func (s *Synproxy) unmarshal(w *walker) {
-	w.nested(func(n *walker) {
-		for n.next() {
-			switch n.kind() {
-			case ctaSynproxyISN:
-				s.ISN = n.u32("CTA_SYNPROXY_ISN")
-			case ctaSynproxyITS:
-				s.ITS = n.u32("CTA_SYNPROXY_ITS")
-			case ctaSynproxyTSOff:
-				s.TSOff = n.u32("CTA_SYNPROXY_TSOFF")
-			default:
-				s.Unknown = append(s.Unknown, n.raw())
-			}
+	n := w.child()
+	for n.next() {
+		switch n.kind() {
+		case ctaSynproxyISN:
+			s.ISN = n.u32("CTA_SYNPROXY_ISN")
+		case ctaSynproxyITS:
+			s.ITS = n.u32("CTA_SYNPROXY_ITS")
+		case ctaSynproxyTSOff:
+			s.TSOff = n.u32("CTA_SYNPROXY_TSOFF")
+		default:
+			s.Unknown = append(s.Unknown, n.raw())
 		}
-	})
+	}
+	w.join(&n)
 }
 
 func (n *NAT) unmarshal(w *walker) {
-	w.nested(func(a *walker) {
-		for a.next() {
-			switch a.kind() {
-			case ctaNatV4MinIP, ctaNatV6MinIP:
-				n.MinIP = decodeAddr(a, a.kind() == ctaNatV4MinIP)
-			case ctaNatV4MaxIP, ctaNatV6MaxIP:
-				n.MaxIP = decodeAddr(a, a.kind() == ctaNatV4MaxIP)
-			case ctaNatProto:
-				if hasUnknown(a.data, ctaProtoNatPortMax) {
-					n.Unknown = append(n.Unknown, a.raw())
-					break
-				}
-				a.nested(func(p *walker) {
-					for p.next() {
-						if p.kind() == ctaProtoNatPortMin {
-							n.MinPort = p.u16("CTA_PROTONAT_PORT_MIN")
-						} else {
-							n.MaxPort = p.u16("CTA_PROTONAT_PORT_MAX")
-						}
-					}
-				})
-			default:
+	a := w.child()
+	for a.next() {
+		switch a.kind() {
+		case ctaNatV4MinIP, ctaNatV6MinIP:
+			n.MinIP = decodeAddr(&a, a.kind() == ctaNatV4MinIP)
+		case ctaNatV4MaxIP, ctaNatV6MaxIP:
+			n.MaxIP = decodeAddr(&a, a.kind() == ctaNatV4MaxIP)
+		case ctaNatProto:
+			if hasUnknown(a.data(), ctaProtoNatPortMax) {
 				n.Unknown = append(n.Unknown, a.raw())
+				break
 			}
+			p := a.child()
+			for p.next() {
+				if p.kind() == ctaProtoNatPortMin {
+					n.MinPort = p.u16("CTA_PROTONAT_PORT_MIN")
+				} else {
+					n.MaxPort = p.u16("CTA_PROTONAT_PORT_MAX")
+				}
+			}
+			a.join(&p)
+		default:
+			n.Unknown = append(n.Unknown, a.raw())
 		}
-	})
+	}
+	w.join(&a)
 }
 
 // hostU32 encodes a host-endian u32 (CTA_FILTER flag words).

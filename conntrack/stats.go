@@ -69,7 +69,7 @@ func (s *CPUStats) unmarshal(b []byte) error {
 		ctaStatsChainTooLong: &s.ChainTooLong,
 	}
 	for w.next() {
-		if p, ok := fields[w.kind()]; ok && len(w.data) == 4 {
+		if p, ok := fields[w.kind()]; ok && len(w.data()) == 4 {
 			*p = w.u32("CTA_STATS")
 			continue
 		}

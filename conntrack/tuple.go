@@ -265,50 +265,50 @@ func putAddr(ae *netlink.AttributeEncoder, v4, v6 uint16, a netip.Addr) {
 
 // unmarshalTuple decodes a CTA_TUPLE_* payload.
 func unmarshalTuple(w *walker, t *Tuple) {
-	w.nested(func(n *walker) {
-		for n.next() {
-			switch n.kind() {
-			case ctaTupleIP:
-				n.nested(func(ip *walker) {
-					for ip.next() {
-						switch ip.kind() {
-						case ctaIPv4Src, ctaIPv6Src:
-							t.Src = decodeAddr(ip, ip.kind() == ctaIPv4Src)
-						case ctaIPv4Dst, ctaIPv6Dst:
-							t.Dst = decodeAddr(ip, ip.kind() == ctaIPv4Dst)
-						default:
-							t.UnknownIP = append(t.UnknownIP, ip.raw())
-						}
-					}
-				})
-			case ctaTupleProto:
-				n.nested(func(p *walker) {
-					for p.next() {
-						switch p.kind() {
-						case ctaProtoNum:
-							t.Proto = Proto(p.u8("CTA_PROTO_NUM"))
-						case ctaProtoSrcPort:
-							t.SrcPort = p.u16("CTA_PROTO_SRC_PORT")
-						case ctaProtoDstPort:
-							t.DstPort = p.u16("CTA_PROTO_DST_PORT")
-						case ctaProtoICMPID, ctaProtoICMPv6ID:
-							t.ICMPID = p.u16("CTA_PROTO_ICMP_ID")
-						case ctaProtoICMPType, ctaProtoICMPv6Type:
-							t.ICMPType = p.u8("CTA_PROTO_ICMP_TYPE")
-						case ctaProtoICMPCode, ctaProtoICMPv6Code:
-							t.ICMPCode = p.u8("CTA_PROTO_ICMP_CODE")
-						default:
-							t.UnknownProto = append(t.UnknownProto, p.raw())
-						}
-					}
-				})
-			case ctaTupleZone:
-				t.Zone = n.u16("CTA_TUPLE_ZONE")
-			default:
-				t.Unknown = append(t.Unknown, n.raw())
+	n := w.child()
+	for n.next() {
+		switch n.kind() {
+		case ctaTupleIP:
+			ip := n.child()
+			for ip.next() {
+				switch ip.kind() {
+				case ctaIPv4Src, ctaIPv6Src:
+					t.Src = decodeAddr(&ip, ip.kind() == ctaIPv4Src)
+				case ctaIPv4Dst, ctaIPv6Dst:
+					t.Dst = decodeAddr(&ip, ip.kind() == ctaIPv4Dst)
+				default:
+					t.UnknownIP = append(t.UnknownIP, ip.raw())
+				}
 			}
+			n.join(&ip)
+		case ctaTupleProto:
+			p := n.child()
+			for p.next() {
+				switch p.kind() {
+				case ctaProtoNum:
+					t.Proto = Proto(p.u8("CTA_PROTO_NUM"))
+				case ctaProtoSrcPort:
+					t.SrcPort = p.u16("CTA_PROTO_SRC_PORT")
+				case ctaProtoDstPort:
+					t.DstPort = p.u16("CTA_PROTO_DST_PORT")
+				case ctaProtoICMPID, ctaProtoICMPv6ID:
+					t.ICMPID = p.u16("CTA_PROTO_ICMP_ID")
+				case ctaProtoICMPType, ctaProtoICMPv6Type:
+					t.ICMPType = p.u8("CTA_PROTO_ICMP_TYPE")
+				case ctaProtoICMPCode, ctaProtoICMPv6Code:
+					t.ICMPCode = p.u8("CTA_PROTO_ICMP_CODE")
+				default:
+					t.UnknownProto = append(t.UnknownProto, p.raw())
+				}
+			}
+			n.join(&p)
+		case ctaTupleZone:
+			t.Zone = n.u16("CTA_TUPLE_ZONE")
+		default:
+			t.Unknown = append(t.Unknown, n.raw())
 		}
-	})
+	}
+	w.join(&n)
 }
 
 func decodeAddr(w *walker, v4 bool) netip.Addr {
@@ -316,12 +316,15 @@ func decodeAddr(w *walker, v4 bool) netip.Addr {
 	if v4 {
 		want = 4
 	}
-	if len(w.data) != want {
+	if len(w.data()) != want {
 		w.fail("address", want)
 		return netip.Addr{}
 	}
-	a, _ := attr.Addr(w.data)
-	return a
+	// Straight from the bytes: no error value, nothing allocated.
+	if v4 {
+		return netip.AddrFrom4([4]byte(w.data()))
+	}
+	return netip.AddrFrom16([16]byte(w.data()))
 }
 
 type netipAddrField struct {

@@ -17,90 +17,101 @@ type Attr struct {
 	Data []byte
 }
 
-// walker iterates over netlink attributes without allocating. It is the dump
-// hot path: mdlayher's AttributeDecoder allocates a decoder per nest, which
-// on a conntrack entry (about ten nests) dominated the per-flow cost. Errors
+// walker iterates over netlink attributes with an index into the byte
+// slice and never allocates. It is the dump hot path: mdlayher's
+// AttributeDecoder allocates a decoder per nest, which on a conntrack entry
+// (about ten nests) dominated the per-flow cost. Nests are walked with
+// child/join in a plain loop, never through a closure (see child). Errors
 // never panic: a malformed length stops the walk and is reported by err.
 type walker struct {
-	b    []byte
-	typ  uint16 // raw type, flags included
-	data []byte
-	err  error
+	b          []byte // the attributes being walked; never resliced
+	off        int    // offset of the next attribute
+	start, end int    // the current attribute's payload is b[start:end]
+	typ        uint16 // raw type, flags included
+	err        error
 }
+
+// Only integers change while walking: resliced []byte fields would be
+// pointer writes, each paying a GC write barrier whenever a collection is
+// running, which on a long dump is much of the time.
 
 func newWalker(b []byte) walker { return walker{b: b} }
 
 func (w *walker) next() bool {
-	if w.err != nil || len(w.b) == 0 {
+	rest := len(w.b) - w.off
+	if w.err != nil || rest <= 0 {
 		return false
 	}
-	if len(w.b) < 4 {
-		w.err = fmt.Errorf("conntrack: %d trailing bytes are shorter than an attribute header", len(w.b))
+	if rest < 4 {
+		w.err = fmt.Errorf("conntrack: %d trailing bytes are shorter than an attribute header", rest)
 		return false
 	}
-	l := int(binary.NativeEndian.Uint16(w.b[0:2]))
-	if l < 4 || l > len(w.b) {
-		w.err = fmt.Errorf("conntrack: attribute length %d out of range (%d bytes left)", l, len(w.b))
+	h := w.b[w.off : w.off+4]
+	l := int(binary.NativeEndian.Uint16(h[0:2]))
+	if l < 4 || l > rest {
+		w.err = fmt.Errorf("conntrack: attribute length %d out of range (%d bytes left)", l, rest)
 		return false
 	}
-	w.typ = binary.NativeEndian.Uint16(w.b[2:4])
-	w.data = w.b[4:l:l]
-	adv := (l + 3) &^ 3
-	if adv > len(w.b) {
-		adv = len(w.b)
-	}
-	w.b = w.b[adv:]
+	w.typ = binary.NativeEndian.Uint16(h[2:4])
+	w.start, w.end = w.off+4, w.off+l
+	w.off += min((l+3)&^3, rest)
 	return true
 }
+
+// data is the current attribute's payload; it aliases the walked bytes.
+func (w *walker) data() []byte { return w.b[w.start:w.end:w.end] }
 
 // kind is the attribute type without the nested/byte-order flags.
 func (w *walker) kind() uint16 { return w.typ & 0x3fff }
 
-func (w *walker) raw() Attr { return Attr{Type: w.typ, Data: attr.Clone(w.data)} }
+func (w *walker) raw() Attr { return Attr{Type: w.typ, Data: attr.Clone(w.data())} }
 
 func (w *walker) fail(what string, want int) {
 	if w.err == nil {
-		w.err = fmt.Errorf("conntrack: %s attribute has %d bytes, want %d", what, len(w.data), want)
+		w.err = fmt.Errorf("conntrack: %s attribute has %d bytes, want %d", what, len(w.data()), want)
 	}
 }
 
 func (w *walker) u8(what string) uint8 {
-	if len(w.data) != 1 {
+	if len(w.data()) != 1 {
 		w.fail(what, 1)
 		return 0
 	}
-	return w.data[0]
+	return w.data()[0]
 }
 
 func (w *walker) u16(what string) uint16 {
-	if len(w.data) != 2 {
+	if len(w.data()) != 2 {
 		w.fail(what, 2)
 		return 0
 	}
-	return binary.BigEndian.Uint16(w.data)
+	return binary.BigEndian.Uint16(w.data())
 }
 
 func (w *walker) u32(what string) uint32 {
-	if len(w.data) != 4 {
+	if len(w.data()) != 4 {
 		w.fail(what, 4)
 		return 0
 	}
-	return binary.BigEndian.Uint32(w.data)
+	return binary.BigEndian.Uint32(w.data())
 }
 
 func (w *walker) u64(what string) uint64 {
-	if len(w.data) != 8 {
+	if len(w.data()) != 8 {
 		w.fail(what, 8)
 		return 0
 	}
-	return binary.BigEndian.Uint64(w.data)
+	return binary.BigEndian.Uint64(w.data())
 }
 
-// nested walks the current attribute's payload with fn and propagates its
-// error.
-func (w *walker) nested(fn func(n *walker)) {
-	n := newWalker(w.data)
-	fn(&n)
+// child returns a walker over the current attribute's payload. Callers
+// loop over it in place and hand it back with join; there is deliberately
+// no callback form: a walker passed to a function value escapes to the
+// heap, which cost one allocation per nest on the dump path.
+func (w *walker) child() walker { return walker{b: w.data()} }
+
+// join propagates a child walker's error.
+func (w *walker) join(n *walker) {
 	if n.err != nil && w.err == nil {
 		w.err = n.err
 	}
