@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"math"
 	"os"
+	"strings"
 	"time"
 
 	"golang.org/x/image/font"
@@ -44,7 +45,7 @@ func writeChart(name string, r *Report) error {
 		lo, hi = math.Min(lo, v), math.Max(hi, v)
 	}
 	const (
-		left, barW, right = 300, 560, 150
+		left, barW, right = 300, 560, 210
 		row, gap, top     = 16, 12, 56
 	)
 	groups := 0
@@ -90,7 +91,7 @@ func writeChart(name string, r *Report) error {
 	for d := dlo; d <= dhi; d++ {
 		x := xOf(math.Pow(10, d))
 		draw.Draw(img, image.Rect(x, top-4, x+1, h-30), image.NewUniform(colGrid), image.Point{}, draw.Src)
-		lbl := fmtDur(time.Duration(math.Pow(10, d) * 1e9))
+		lbl := asciiDur(time.Duration(math.Pow(10, d) * 1e9))
 		text(x-font.MeasureString(basicfont.Face7x13, lbl).Round()/2, h-14, colText, lbl)
 	}
 	y := top
@@ -113,12 +114,12 @@ func writeChart(name string, r *Report) error {
 		textRight(left-8, y+12, colText, f.Peer)
 		x1 := max(xOf(f.Median.Wall.Seconds()), left+2)
 		draw.Draw(img, image.Rect(left, y+2, x1, y+row-2), image.NewUniform(c), image.Point{}, draw.Src)
-		lbl := fmtDur(f.Median.Wall)
+		lbl := asciiDur(f.Median.Wall)
 		if f.Median.Factor > 1 {
 			lbl += "*"
 		}
 		if f.Kind != "nfkit" && f.Ratio > 0 {
-			lbl += fmt.Sprintf("  (nfkit %.2fx)", f.Ratio)
+			lbl += "  nfkit/peer " + fmtRatio(f.Ratio)
 		}
 		text(x1+4, y+12, colText, lbl)
 		y += row
@@ -136,4 +137,9 @@ func savePNG(name string, img image.Image) error {
 		return err
 	}
 	return f.Close()
+}
+
+// asciiDur is fmtDur for the bitmap font, which has no µ.
+func asciiDur(d time.Duration) string {
+	return strings.ReplaceAll(fmtDur(d), "µs", "us")
 }

@@ -23,6 +23,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -51,6 +52,11 @@ type Options struct {
 	Only   string
 	Peers  string
 	Quiet  bool
+	// Readme, if set, gets the report between its nfbench markers and
+	// chart.png beside it.
+	Readme string
+	// From re-renders a results.json instead of measuring.
+	From string
 }
 
 func main() {
@@ -68,8 +74,25 @@ func main() {
 	flag.StringVar(&scale, "scale", "default", "tiny|small|default|large, or a comma-separated list")
 	flag.StringVar(&o.Only, "only", "", "regexp of workload names to run (e.g. 'nft/|ipset/')")
 	flag.StringVar(&o.Peers, "peers", "", "regexp of peer names to run (nfkit always runs)")
+	flag.StringVar(&o.Readme, "readme", "", "also put the report into this README (between the nfbench markers) and chart.png beside it")
+	flag.StringVar(&o.From, "from", "", "re-render this results.json instead of measuring")
 	flag.Parse()
 	o.Scales = strings.Split(scale, ",")
+	if o.From != "" {
+		var rep Report
+		b, err := os.ReadFile(o.From)
+		if err == nil {
+			err = json.Unmarshal(b, &rep)
+		}
+		if err == nil {
+			err = writeOutputs(&rep, o)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "nfbench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if _, err := Run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "nfbench:", err)
 		os.Exit(1)
@@ -129,23 +152,53 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	rep.Duration = time.Since(rep.Started).Round(time.Second).String()
 	rep.Machine.LoadAfter = loadAvg()
-	if o.Out != "" {
-		if err := os.MkdirAll(o.Out, 0o755); err != nil {
-			return rep, err
-		}
-		if err := writeJSON(filepath.Join(o.Out, "results.json"), rep); err != nil {
-			return rep, err
-		}
-		if err := os.WriteFile(filepath.Join(o.Out, "report.md"), []byte(markdown(rep)), 0o644); err != nil {
-			return rep, err
-		}
-		if err := writeChart(filepath.Join(o.Out, "chart.png"), rep); err != nil {
-			return rep, err
-		}
-		logf("wrote %s/results.json, report.md, chart.png", o.Out)
+	if err := writeOutputs(rep, o); err != nil {
+		return rep, err
 	}
 	if !o.Quiet {
 		fmt.Print(markdown(rep))
 	}
 	return rep, nil
+}
+
+const (
+	beginMark = "<!-- nfbench:begin -->"
+	endMark   = "<!-- nfbench:end -->"
+)
+
+func writeOutputs(rep *Report, o Options) error {
+	if o.Out != "" {
+		if err := os.MkdirAll(o.Out, 0o755); err != nil {
+			return err
+		}
+		if o.From == "" {
+			if err := writeJSON(filepath.Join(o.Out, "results.json"), rep); err != nil {
+				return err
+			}
+		}
+		if err := os.WriteFile(filepath.Join(o.Out, "report.md"), []byte(markdown(rep)), 0o644); err != nil {
+			return err
+		}
+		if err := writeChart(filepath.Join(o.Out, "chart.png"), rep); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "wrote %s/results.json, report.md, chart.png\n", o.Out)
+	}
+	if o.Readme == "" {
+		return nil
+	}
+	b, err := os.ReadFile(o.Readme)
+	if err != nil {
+		return err
+	}
+	head, rest, ok1 := strings.Cut(string(b), beginMark)
+	_, tail, ok2 := strings.Cut(rest, endMark)
+	if !ok1 || !ok2 {
+		return fmt.Errorf("%s has no %s ... %s markers", o.Readme, beginMark, endMark)
+	}
+	body := head + beginMark + "\n" + markdown(rep) + "\n![chart](chart.png)\n" + endMark + tail
+	if err := os.WriteFile(o.Readme, []byte(body), 0o644); err != nil {
+		return err
+	}
+	return writeChart(filepath.Join(filepath.Dir(o.Readme), "chart.png"), rep)
 }

@@ -63,6 +63,13 @@ func machineInfo(ctx context.Context) Machine {
 			continue
 		}
 		m.Tools[t[0]] = firstLine(string(out))
+		// ipvsadm -h may first print modprobe's complaint (no ip_vs).
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.HasPrefix(l, t[0]+" v") {
+				m.Tools[t[0]] = strings.TrimSpace(l)
+				break
+			}
+		}
 	}
 	return m
 }
@@ -166,7 +173,7 @@ func markdown(r *Report) string {
 			}
 			ratio := "-"
 			if f.Ratio > 0 && f.Kind != "nfkit" {
-				ratio = fmt.Sprintf("%.2f", f.Ratio)
+				ratio = fmtRatio(f.Ratio)
 			}
 			allocs := "-"
 			if f.Kind != "cli" {
@@ -218,4 +225,12 @@ func markdown(r *Report) string {
 		}
 	}
 	return sb.String()
+}
+
+// fmtRatio keeps two significant digits for small ratios.
+func fmtRatio(r float64) string {
+	if r < 0.1 {
+		return fmt.Sprintf("%.2g", r)
+	}
+	return fmt.Sprintf("%.2f", r)
 }
