@@ -144,11 +144,11 @@ func ruleExprs(f Family, r *Rule) ([]byte, error) {
 	if err := checkTargetTable(r); err != nil {
 		return nil, err
 	}
-	list, err := encodeRule(f, r)
-	if err != nil {
+	var e enc
+	if err := e.rule(f, r); err != nil {
 		return nil, err
 	}
-	return marshalExprs(list)
+	return e.w.b, nil
 }
 
 // rulePos says where a new rule goes: after (append) or before (insert)
@@ -181,25 +181,25 @@ func (b *Batch) newRule(f Family, r *Rule, exprs []byte, pos rulePos) (uint32, e
 	}
 	b.ruleID++
 	id := b.ruleID
-	b.push(msg(unix.NFT_MSG_NEWRULE, flags, f, func(ae *netlink.AttributeEncoder) {
-		ae.String(unix.NFTA_RULE_TABLE, r.table())
-		ae.String(unix.NFTA_RULE_CHAIN, r.Chain)
-		if pos.Replace {
-			ae.Uint64(unix.NFTA_RULE_HANDLE, pos.Handle)
-		} else if pos.Handle != 0 {
-			ae.Uint64(unix.NFTA_RULE_POSITION, pos.Handle)
-		}
-		ae.Do(unix.NFTA_RULE_EXPRESSIONS, func() ([]byte, error) { return exprs, nil })
-		nest(ae, unix.NFTA_RULE_COMPAT, func(c *netlink.AttributeEncoder) error {
-			c.Uint32(unix.NFTA_RULE_COMPAT_PROTO, uint32(r.Protocol))
-			c.Uint32(unix.NFTA_RULE_COMPAT_FLAGS, compatFlags)
-			return nil
-		})
-		ae.Uint32(unix.NFTA_RULE_ID, id)
-		if pos.ID != 0 && !pos.Replace {
-			ae.Uint32(nftaRulePositionID, pos.ID)
-		}
-	}))
+	var w nlw
+	w.b = make([]byte, 0, len(exprs)+128)
+	w.str(unix.NFTA_RULE_TABLE, r.table())
+	w.str(unix.NFTA_RULE_CHAIN, r.Chain)
+	if pos.Replace {
+		w.u64(unix.NFTA_RULE_HANDLE, pos.Handle)
+	} else if pos.Handle != 0 {
+		w.u64(unix.NFTA_RULE_POSITION, pos.Handle)
+	}
+	w.bytes(unix.NFTA_RULE_EXPRESSIONS, exprs)
+	n := w.begin(unix.NFTA_RULE_COMPAT)
+	w.u32(unix.NFTA_RULE_COMPAT_PROTO, uint32(r.Protocol))
+	w.u32(unix.NFTA_RULE_COMPAT_FLAGS, compatFlags)
+	w.end(n)
+	w.u32(unix.NFTA_RULE_ID, id)
+	if pos.ID != 0 && !pos.Replace {
+		w.u32(nftaRulePositionID, pos.ID)
+	}
+	b.push(nfnl.NewMessage(unix.NFNL_SUBSYS_NFTABLES, unix.NFT_MSG_NEWRULE, flags, nfnl.Header{Family: uint8(f)}, w.b))
 	return id, nil
 }
 

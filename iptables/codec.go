@@ -20,72 +20,87 @@ type xpr struct {
 	data []byte
 }
 
-type enc struct{ list []xpr }
-
-func (e *enc) add(name string, fn func(ae *netlink.AttributeEncoder)) {
-	ae := attr.NewEncoder()
-	fn(ae)
-	b, _ := ae.Encode()
-	e.list = append(e.list, xpr{name, b})
+// enc builds an NFTA_RULE_EXPRESSIONS payload in place: one
+// NFTA_LIST_ELEM per expression, each holding its name and its data.
+type enc struct {
+	w    nlw
+	offs [][3]int // per expression: element start, data start, data end (for list)
+	name []string
 }
 
-func dataValue(ae *netlink.AttributeEncoder, typ uint16, v []byte) {
-	nest(ae, typ, func(n *netlink.AttributeEncoder) error {
-		n.Bytes(unix.NFTA_DATA_VALUE, v)
-		return nil
-	})
+// begin opens the element of an expression called name and its data nest.
+func (e *enc) begin(name string) (int, int) {
+	el := e.w.begin(unix.NFTA_LIST_ELEM)
+	e.w.str(unix.NFTA_EXPR_NAME, name)
+	e.name = append(e.name, name)
+	return el, e.w.begin(unix.NFTA_EXPR_DATA)
+}
+
+func (e *enc) end(el, data int) {
+	e.w.end(data)
+	e.w.end(el)
+	e.offs = append(e.offs, [3]int{el, data + 4, len(e.w.b)})
+}
+
+// list returns the expressions as (name, data) pairs (tests, Fuzz).
+func (e *enc) list() []xpr {
+	out := make([]xpr, len(e.offs))
+	for i, o := range e.offs {
+		out[i] = xpr{e.name[i], e.w.b[o[1]:o[2]]}
+	}
+	return out
 }
 
 func (e *enc) metaLoad(key uint32) {
-	e.add("meta", func(ae *netlink.AttributeEncoder) {
-		ae.Uint32(unix.NFTA_META_KEY, key)
-		ae.Uint32(unix.NFTA_META_DREG, 1)
-	})
+	el, d := e.begin("meta")
+	e.w.u32(unix.NFTA_META_KEY, key)
+	e.w.u32(unix.NFTA_META_DREG, 1)
+	e.end(el, d)
 }
 
 func (e *enc) payload(base, off, n uint32) {
-	e.add("payload", func(ae *netlink.AttributeEncoder) {
-		ae.Uint32(unix.NFTA_PAYLOAD_DREG, 1)
-		ae.Uint32(unix.NFTA_PAYLOAD_BASE, base)
-		ae.Uint32(unix.NFTA_PAYLOAD_OFFSET, off)
-		ae.Uint32(unix.NFTA_PAYLOAD_LEN, n)
-	})
+	el, d := e.begin("payload")
+	e.w.u32(unix.NFTA_PAYLOAD_DREG, 1)
+	e.w.u32(unix.NFTA_PAYLOAD_BASE, base)
+	e.w.u32(unix.NFTA_PAYLOAD_OFFSET, off)
+	e.w.u32(unix.NFTA_PAYLOAD_LEN, n)
+	e.end(el, d)
 }
 
 func (e *enc) cmp(op uint32, v []byte) {
-	e.add("cmp", func(ae *netlink.AttributeEncoder) {
-		ae.Uint32(unix.NFTA_CMP_SREG, 1)
-		ae.Uint32(unix.NFTA_CMP_OP, op)
-		dataValue(ae, unix.NFTA_CMP_DATA, v)
-	})
+	el, d := e.begin("cmp")
+	e.w.u32(unix.NFTA_CMP_SREG, 1)
+	e.w.u32(unix.NFTA_CMP_OP, op)
+	e.w.data(unix.NFTA_CMP_DATA, v)
+	e.end(el, d)
 }
 
 func (e *enc) bitwise(mask []byte) {
-	e.add("bitwise", func(ae *netlink.AttributeEncoder) {
-		ae.Uint32(unix.NFTA_BITWISE_SREG, 1)
-		ae.Uint32(unix.NFTA_BITWISE_DREG, 1)
-		ae.Uint32(unix.NFTA_BITWISE_LEN, uint32(len(mask)))
-		ae.Uint32(6, 0) // NFTA_BITWISE_OP: NFT_BITWISE_BOOL
-		dataValue(ae, unix.NFTA_BITWISE_MASK, mask)
-		dataValue(ae, unix.NFTA_BITWISE_XOR, make([]byte, len(mask)))
-	})
+	el, d := e.begin("bitwise")
+	e.w.u32(unix.NFTA_BITWISE_SREG, 1)
+	e.w.u32(unix.NFTA_BITWISE_DREG, 1)
+	e.w.u32(unix.NFTA_BITWISE_LEN, uint32(len(mask)))
+	e.w.u32(6, 0) // NFTA_BITWISE_OP: NFT_BITWISE_BOOL
+	e.w.data(unix.NFTA_BITWISE_MASK, mask)
+	e.w.data(unix.NFTA_BITWISE_XOR, zeros[:len(mask)])
+	e.end(el, d)
 }
 
 func (e *enc) rangeCmp(op uint32, lo, hi []byte) {
-	e.add("range", func(ae *netlink.AttributeEncoder) {
-		ae.Uint32(1, 1) // NFTA_RANGE_SREG
-		ae.Uint32(2, op)
-		dataValue(ae, 3, lo)
-		dataValue(ae, 4, hi)
-	})
+	el, d := e.begin("range")
+	e.w.u32(1, 1) // NFTA_RANGE_SREG
+	e.w.u32(2, op)
+	e.w.data(3, lo)
+	e.w.data(4, hi)
+	e.end(el, d)
 }
 
 func (e *enc) xt(kind string, x ext, f Family) {
-	e.add(kind, func(ae *netlink.AttributeEncoder) {
-		ae.String(1, x.Name())
-		ae.Uint32(2, uint32(x.Revision()))
-		ae.Bytes(3, x.info(f))
-	})
+	el, d := e.begin(kind)
+	e.w.str(1, x.Name())
+	e.w.u32(2, uint32(x.Revision()))
+	e.w.bytes(3, x.info(f))
+	e.end(el, d)
 }
 
 func invOp(inv bool) uint32 {
@@ -109,6 +124,14 @@ func ifaceBytes(name string) ([]byte, bool) {
 // encodeRule returns the expressions for r in family f.
 func encodeRule(f Family, r *Rule) ([]xpr, error) {
 	e := &enc{}
+	if err := e.rule(f, r); err != nil {
+		return nil, err
+	}
+	return e.list(), nil
+}
+
+// rule appends the expressions of r to e.
+func (e *enc) rule(f Family, r *Rule) error {
 	for i, ifc := range []Iface{r.In, r.Out} {
 		if ifc.Name == "" {
 			continue
@@ -151,24 +174,23 @@ func encodeRule(f Family, r *Rule) ([]xpr, error) {
 	}
 	for _, m := range r.Matches {
 		if err := m.check(f); err != nil {
-			return nil, err
+			return err
 		}
 		if !encodeNativeMatch(e, m) {
 			e.xt("match", m, f)
 		}
 	}
-	e.add("counter", func(ae *netlink.AttributeEncoder) {
-		ae.Uint64(unix.NFTA_COUNTER_BYTES, r.Counters.Bytes)
-		ae.Uint64(unix.NFTA_COUNTER_PACKETS, r.Counters.Packets)
-	})
+	el, d := e.begin("counter")
+	e.w.u64(unix.NFTA_COUNTER_BYTES, r.Counters.Bytes)
+	e.w.u64(unix.NFTA_COUNTER_PACKETS, r.Counters.Packets)
+	e.end(el, d)
 	switch t := r.Target.(type) {
 	case nil:
 	case *Verdict:
-		code := map[string]int32{"ACCEPT": 1, "DROP": 0, "RETURN": -5, "QUEUE": 3}[t.Kind]
-		e.verdict(code, "")
+		e.verdict(verdictCode(t.Kind), "")
 	case *Jump:
 		if err := t.check(f); err != nil {
-			return nil, err
+			return err
 		}
 		if t.Goto {
 			e.verdict(-4, t.Chain)
@@ -177,27 +199,37 @@ func encodeRule(f Family, r *Rule) ([]xpr, error) {
 		}
 	default:
 		if err := t.check(f); err != nil {
-			return nil, err
+			return err
 		}
 		e.xt("target", t, f)
 	}
-	return e.list, nil
+	return nil
+}
+
+func verdictCode(kind string) int32 {
+	switch kind {
+	case "ACCEPT":
+		return 1
+	case "RETURN":
+		return -5
+	case "QUEUE":
+		return 3
+	}
+	return 0 // DROP
 }
 
 func (e *enc) verdict(code int32, chain string) {
-	e.add("immediate", func(ae *netlink.AttributeEncoder) {
-		ae.Uint32(unix.NFTA_IMMEDIATE_DREG, 0)
-		nest(ae, unix.NFTA_IMMEDIATE_DATA, func(d *netlink.AttributeEncoder) error {
-			nest(d, unix.NFTA_DATA_VERDICT, func(v *netlink.AttributeEncoder) error {
-				v.Uint32(unix.NFTA_VERDICT_CODE, uint32(code))
-				if chain != "" {
-					v.String(unix.NFTA_VERDICT_CHAIN, chain)
-				}
-				return nil
-			})
-			return nil
-		})
-	})
+	el, d := e.begin("immediate")
+	e.w.u32(unix.NFTA_IMMEDIATE_DREG, 0)
+	n1 := e.w.begin(unix.NFTA_IMMEDIATE_DATA)
+	n2 := e.w.begin(unix.NFTA_DATA_VERDICT)
+	e.w.u32(unix.NFTA_VERDICT_CODE, uint32(code))
+	if chain != "" {
+		e.w.str(unix.NFTA_VERDICT_CHAIN, chain)
+	}
+	e.w.end(n2)
+	e.w.end(n1)
+	e.end(el, d)
 }
 
 // encodeNativeMatch writes the native shape iptables-nft uses for m, if
@@ -212,13 +244,13 @@ func encodeNativeMatch(e *enc, m Match) bool {
 		e.cmp(invOp(m.Invert), binary.LittleEndian.AppendUint32(nil, m.Value))
 		return true
 	case *Limit:
-		e.add("limit", func(ae *netlink.AttributeEncoder) {
-			ae.Uint64(1, m.Rate)
-			ae.Uint64(2, m.Unit)
-			ae.Uint32(3, m.Burst)
-			ae.Uint32(4, 0)
-			ae.Uint32(5, 0)
-		})
+		el, d := e.begin("limit")
+		e.w.u64(1, m.Rate)
+		e.w.u64(2, m.Unit)
+		e.w.u32(3, m.Burst)
+		e.w.u32(4, 0)
+		e.w.u32(5, 0)
+		e.end(el, d)
 		return true
 	case *TCP:
 		if m.Option != 0 || m.OptionInv || (m.Src.isAny() && !m.SrcInv && m.Dst.isAny() && !m.DstInv && m.FlagMask == 0 && !m.FlagsInv) {
@@ -268,15 +300,14 @@ func encodePorts(e *enc, src PortRange, srcInv bool, dst PortRange, dstInv bool)
 
 // marshalExprs encodes xprs as an NFTA_RULE_EXPRESSIONS payload.
 func marshalExprs(list []xpr) ([]byte, error) {
-	ae := attr.NewEncoder()
+	var w nlw
 	for _, x := range list {
-		nest(ae, unix.NFTA_LIST_ELEM, func(n *netlink.AttributeEncoder) error {
-			n.String(unix.NFTA_EXPR_NAME, x.name)
-			n.Do(unix.NFTA_EXPR_DATA, func() ([]byte, error) { return x.data, nil })
-			return nil
-		})
+		el := w.begin(unix.NFTA_LIST_ELEM)
+		w.str(unix.NFTA_EXPR_NAME, x.name)
+		w.bytes(unix.NFTA_EXPR_DATA, x.data)
+		w.end(el)
 	}
-	return ae.Encode()
+	return w.b, nil
 }
 
 // nest writes a nested attribute without NLA_F_NESTED: libmnl (and so

@@ -544,9 +544,6 @@ func decodeXT(f Family, target bool, name string, rev uint8, info []byte) ext {
 	if rv, ok := e.(revisioned); ok && !rv.setRevision(rev) {
 		return opaque()
 	}
-	if _, isMark := e.(*Mark); isMark { // iptables-nft writes mark natively
-		return opaque()
-	}
 	// The revision is checked after setInfo: NAT's depends on the family
 	// setInfo records.
 	if err := e.setInfo(f, info); err != nil || e.Revision() != rev {
@@ -559,7 +556,23 @@ func decodeXT(f Family, target bool, name string, rev uint8, info []byte) ext {
 	} else if !bytes.Equal(e.info(f), info) { // keep exactly what was written
 		return opaque()
 	}
+	if m, ok := e.(Match); ok && nativeMatch(m) {
+		// iptables-nft writes this one natively: an xt form of it is not
+		// iptables-nft's, and nfkit would re-encode it differently.
+		return opaque()
+	}
 	return e
+}
+
+// nativeMatch reports whether iptables-nft writes m as native
+// expressions rather than an xt match.
+func nativeMatch(m Match) bool {
+	switch m.(type) {
+	case *Mark, *Limit, *TCP, *UDP:
+		var e enc
+		return encodeNativeMatch(&e, m)
+	}
+	return false
 }
 
 // xtNames interns the xt extension names a listing carries.

@@ -12,41 +12,53 @@ import (
 // with double quotes grouping and a backslash escaping the next character
 // inside quotes (and a quote outside them).
 func splitArgs(s string) ([]string, error) {
-	var (
-		out    []string
-		cur    strings.Builder
-		inTok  bool
-		quoted bool
-	)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '\\' && i+1 < len(s) && (quoted || s[i+1] == '"'):
+	out := make([]string, 0, 24)
+	var buf []byte
+	for i := 0; i < len(s); {
+		if isBlank(s[i]) {
 			i++
-			cur.WriteByte(s[i])
-			inTok = true
-		case c == '"':
-			quoted = !quoted
-			inTok = true
-		case !quoted && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
-			if inTok {
-				out = append(out, cur.String())
-				cur.Reset()
-				inTok = false
-			}
-		default:
-			cur.WriteByte(c)
-			inTok = true
+			continue
 		}
-	}
-	if quoted {
-		return nil, errors.New("unterminated quoted string")
-	}
-	if inTok {
-		out = append(out, cur.String())
+		// Most tokens have no quote or backslash: take them as substrings
+		// of the line (Restore splits 60 000 lines).
+		start := i
+		simple := true
+		for ; i < len(s) && !isBlank(s[i]); i++ {
+			if s[i] == '"' || s[i] == '\\' {
+				simple = false
+				break
+			}
+		}
+		if simple {
+			out = append(out, s[start:i])
+			continue
+		}
+		buf = buf[:0]
+		quoted := false
+	tok:
+		for i = start; i < len(s); i++ {
+			c := s[i]
+			switch {
+			case c == '\\' && i+1 < len(s) && (quoted || s[i+1] == '"'):
+				i++
+				buf = append(buf, s[i])
+			case c == '"':
+				quoted = !quoted
+			case !quoted && isBlank(c):
+				break tok
+			default:
+				buf = append(buf, c)
+			}
+		}
+		if quoted {
+			return nil, errors.New("unterminated quoted string")
+		}
+		out = append(out, string(buf))
 	}
 	return out, nil
 }
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // quote writes a string argument the way libxtables' xtables_save_string
 // does: bare when only [A-Za-z0-9_-], otherwise in double quotes with ",
