@@ -315,6 +315,43 @@ func (b *Batch) DestroyChain(c *Chain) { b.chainOp("destroy", msgDestroyChain, 0
 // FlushChain deletes every rule of c (like `nft flush chain`).
 func (b *Batch) FlushChain(c *Chain) { b.chainOp("flush", msgDelRule, 0, c, false) }
 
+// chainRename is the object of a rename operation (it is not a *Chain, so
+// the batch checks do not take it for the creation of c.Name).
+type chainRename struct {
+	c       *Chain
+	newName string
+}
+
+func (r chainRename) String() string { return r.c.String() + " to " + r.newName }
+
+// RenameChain renames the chain with handle c.Handle (as listed) to
+// newName, like `nft rename chain FAMILY TABLE NAME NEWNAME` and
+// `iptables -E`: a NEWCHAIN carrying both the handle and the new name.
+// Rules and jumps follow the chain; c itself is not changed.
+func (b *Batch) RenameChain(c *Chain, newName string) {
+	o := op{verb: "rename", kind: "chain", cmd: msgNewChain, family: c.Family, obj: chainRename{c, newName}}
+	o.encode = func(e *enc) error {
+		if !c.Family.valid() {
+			return fmt.Errorf("%w: %v: family %v", ErrInvalid, c, c.Family)
+		}
+		if err := validName("table name", c.Table); err != nil {
+			return err
+		}
+		if c.Handle == 0 {
+			return fmt.Errorf("%w: %v: rename needs the chain's handle", ErrInvalid, c)
+		}
+		if err := validName("chain name", newName); err != nil {
+			return err
+		}
+		// iptables-nft's order: the new name, then the handle.
+		e.str(attrChainTable, c.Table)
+		e.str(attrChainName, newName)
+		e.u64(attrChainHandle, c.Handle)
+		return nil
+	}
+	b.add(o)
+}
+
 // --- rules ---
 
 func (b *Batch) ruleOp(verb string, cmd uint8, flags netlink.HeaderFlags, r *Rule) {
@@ -347,11 +384,17 @@ func (b *Batch) ruleOp(verb string, cmd uint8, flags netlink.HeaderFlags, r *Rul
 			if err := r.validate(); err != nil {
 				return err
 			}
-			if r.Handle == 0 {
-				return fmt.Errorf("%w: %v: %s needs the rule's handle", ErrInvalid, r, verb)
+			if r.Handle == 0 && r.ID == 0 {
+				return fmt.Errorf("%w: %v: %s needs the rule's handle (or the ID of a rule added earlier in the batch)", ErrInvalid, r, verb)
 			}
 			e.str(attrRuleTable, r.Table)
 			e.str(attrRuleChain, r.Chain)
+			if r.Handle == 0 {
+				// A rule added earlier in this batch has no handle yet;
+				// the kernel finds it by its NFTA_RULE_ID.
+				e.u32(attrRuleID, r.ID)
+				return nil
+			}
 			e.u64(attrRuleHandle, r.Handle)
 			return nil
 		}
@@ -374,9 +417,11 @@ func (b *Batch) InsertRule(r *Rule) { b.ruleOp("insert", msgNewRule, netlink.Cre
 func (b *Batch) ReplaceRule(r *Rule) { b.ruleOp("replace", msgNewRule, netlink.Replace, r) }
 
 // DeleteRule deletes the rule with handle r.Handle (like `nft delete rule
-// ... handle N`).
+// ... handle N`). With Handle 0 it deletes the rule with ID r.ID that an
+// earlier operation of the same batch added (as iptables-nft-restore's
+// `-D` of a rule the same restore appended).
 func (b *Batch) DeleteRule(r *Rule) { b.ruleOp("delete", msgDelRule, 0, r) }
 
 // DestroyRule deletes the rule if it exists (like `nft destroy rule`,
-// Linux 6.3).
+// Linux 6.3); Handle 0 addresses it by ID as DeleteRule does.
 func (b *Batch) DestroyRule(r *Rule) { b.ruleOp("destroy", msgDestroyRule, 0, r) }

@@ -31,6 +31,13 @@ type Chain struct {
 	Use      uint32   // references: rules and jumps
 	Counters Counters // base chains: packets and bytes that hit the policy
 
+	// WriteCounters makes Add/Create send Counters as the base chain's
+	// counter values (NFTA_CHAIN_COUNTERS): a new chain starts from them,
+	// an existing one has them replaced. iptables-nft-restore does this
+	// for every `:CHAIN POLICY [packets:bytes]` line. Regular chains have
+	// no counters (ErrInvalid).
+	WriteCounters bool
+
 	devsNested  bool // the kernel listed devices in NFTA_HOOK_DEVS
 	devSingle   bool // ... and/or in NFTA_HOOK_DEV
 	hasFlags    bool // the kernel listed NFTA_CHAIN_FLAGS (base chains)
@@ -59,6 +66,9 @@ func (c *Chain) validate() error {
 	if c.Hook == HookNone {
 		if c.Type != "" || c.Policy != PolicyDefault || len(c.Devices) > 0 {
 			return fmt.Errorf("%w: %v: type, policy or devices given without a hook", ErrInvalid, c)
+		}
+		if c.WriteCounters {
+			return fmt.Errorf("%w: %v: counters on a regular chain (only base chains have them)", ErrInvalid, c)
 		}
 		return nil
 	}
@@ -145,6 +155,14 @@ func (c *Chain) marshal(e *enc, withState bool) error {
 			e.u32(attrChainPolicy, 1) // NF_ACCEPT
 		case PolicyDrop:
 			e.u32(attrChainPolicy, 0) // NF_DROP
+		}
+		if c.WriteCounters && !c.hasCounters {
+			// Request form, as iptables-nft-restore writes it: counters
+			// before the type, packets before bytes.
+			n := e.begin(attrChainCounters)
+			e.u64(attrCounterPackets, c.Counters.Packets)
+			e.u64(attrCounterBytes, c.Counters.Bytes)
+			e.end(n)
 		}
 		e.str(attrChainType, string(c.Type))
 		if c.hasCounters {

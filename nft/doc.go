@@ -12,6 +12,20 @@
 //
 // Rule expressions are the types of package expr.
 //
+// iptables rules go through the same Batch, so one transaction can mix
+// iptables-nft rules and native nft objects. Package iptables encodes a
+// rule's expressions itself (the exact bytes iptables-nft sends, xt
+// match/target info included) and hands them over with Rule.SetRawExprs,
+// plus Rule.Compat for rules with xt matches; Rule.ID and
+// Rule.PositionID place a rule next to one added earlier in the same
+// batch (`-I CHAIN N` inside a restore), DeleteRule with Handle 0 deletes
+// such a rule by ID, Chain.WriteCounters sends a base chain's counters
+// (`:INPUT DROP [p:b]`), RenameChain is `-E`. testdata holds what
+// iptables-nft-restore 1.8.9 sends for those cases; nfkit's messages carry
+// the same attributes and bytes, NLA_F_NESTED aside (iptables-nft sets it,
+// nfkit's top-level nests do not; the kernel reads both alike), and
+// without the expressions iptables-nft needlessly repeats in a delete.
+//
 // # Network namespaces
 //
 // Dial(&Config{NetNS: fd}) binds the socket inside the namespace fd refers

@@ -34,8 +34,17 @@ type Rule struct {
 	// use xt matches (the kernel does not dump it back).
 	Compat *RuleCompat
 
-	// ID is NFTA_RULE_ID, a batch-local id (set automatically when needed).
+	// ID is NFTA_RULE_ID, a batch-local id chosen by the caller (any
+	// non-zero value unique among the rules of one batch). Later operations
+	// of the same batch refer to the rule by it before it has a handle:
+	// PositionID of another rule, or DeleteRule with Handle 0.
 	ID uint32
+	// PositionID places the rule next to the rule with that ID added
+	// earlier in the same batch (NFTA_RULE_POSITION_ID): after it for
+	// AddRule, before it for InsertRule. iptables-nft-restore uses it for
+	// `-I CHAIN N` when rule N was added by the same restore. Position and
+	// PositionID are exclusive.
+	PositionID uint32
 
 	rawExprs   []byte // undecoded expressions (listing with SkipExprs)
 	listedPrev uint64 // NFTA_RULE_POSITION of a dump: the previous rule's handle
@@ -63,7 +72,53 @@ func (r *Rule) validate() error {
 	if err := validName("table name", r.Table); err != nil {
 		return err
 	}
-	return validName("chain name", r.Chain)
+	if err := validName("chain name", r.Chain); err != nil {
+		return err
+	}
+	if r.Position != 0 && r.PositionID != 0 {
+		return fmt.Errorf("%w: %v: position %d and position id %d both given", ErrInvalid, r, r.Position, r.PositionID)
+	}
+	if r.Exprs != nil && r.rawExprs != nil {
+		return fmt.Errorf("%w: %v: both Exprs and raw expressions (SetRawExprs) given", ErrInvalid, r)
+	}
+	if r.Exprs == nil && r.rawExprs != nil {
+		return checkRawExprs(r)
+	}
+	return nil
+}
+
+// SetRawExprs makes b the rule's NFTA_RULE_EXPRESSIONS payload, sent
+// byte for byte (Exprs must be nil). It is for callers that encode
+// expressions themselves, such as package iptables, which builds the exact
+// bytes iptables-nft sends (nests without NLA_F_NESTED, xt match/target
+// info structs) on its hot path: b must be a list of NFTA_LIST_ELEM nests,
+// each holding NFTA_EXPR_NAME; Commit checks that much and nothing more.
+// The rule keeps b (no copy). nil clears it.
+func (r *Rule) SetRawExprs(b []byte) { r.rawExprs = b }
+
+// checkRawExprs checks the framing of a raw expression list: every
+// attribute an NFTA_LIST_ELEM whose payload names an expression.
+func checkRawExprs(r *Rule) error {
+	it := attrs{b: r.rawExprs}
+	n := 0
+	for it.next() {
+		if it.typ&nlaTypeMask != 1 { // NFTA_LIST_ELEM
+			return fmt.Errorf("%w: %v: raw expression %d: attribute type %d, want NFTA_LIST_ELEM", ErrInvalid, r, n, it.typ&nlaTypeMask)
+		}
+		named := false
+		in := attrs{b: it.data}
+		for in.next() {
+			named = named || (in.typ&nlaTypeMask == 1 && len(in.data) > 1) // NFTA_EXPR_NAME
+		}
+		if in.err != nil || !named {
+			return fmt.Errorf("%w: %v: raw expression %d has no name", ErrInvalid, r, n)
+		}
+		n++
+	}
+	if it.err != nil {
+		return fmt.Errorf("%w: %v: raw expressions: %v", ErrInvalid, r, it.err)
+	}
+	return nil
 }
 
 // PrevHandle is the handle of the rule before r in its chain when r was
@@ -114,6 +169,9 @@ func (r *Rule) marshal(e *enc, withHandle bool) error {
 	}
 	if r.ID != 0 {
 		e.u32(attrRuleID, r.ID)
+	}
+	if r.PositionID != 0 {
+		e.u32(attrRulePositionID, r.PositionID)
 	}
 	e.raw(r.extra)
 	return nil
@@ -187,6 +245,8 @@ func (rd *ruleDecoder) decode(r *Rule, family Family, b []byte, skipExprs bool) 
 			})
 		case attrRuleID:
 			r.ID, err = getU32(d)
+		case attrRulePositionID:
+			r.PositionID, err = getU32(d)
 		case attrRulePad:
 		default:
 			r.extra = append(r.extra, rawAttr{typ, clone(d)})
