@@ -55,8 +55,9 @@ func checkProxyWith(t *testing.T, mode string, requests int, timeout time.Durati
 			}
 			return nil
 		}})
-	require.NoError(t, err, out.String())
-	t.Log("\n" + out.String())
+	// The example's output, also when a state check stops the test.
+	defer func() { t.Log("\n" + out.String()) }()
+	require.NoError(t, err)
 
 	phase := func(name, svc, from string) Phase { return rep.phase(t, name, svc, from) }
 	// Phase 1: web is balanced over a and b only; api goes to c.

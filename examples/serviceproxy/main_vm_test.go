@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nfkit/nfkit/conntrack"
+	"github.com/nfkit/nfkit/examples/internal/netlab"
 	"github.com/nfkit/nfkit/internal/nstest"
 	"github.com/nfkit/nfkit/ipset"
 	"github.com/nfkit/nfkit/ipvs"
@@ -239,4 +240,76 @@ func checkIPVSConntrackFinal(t *testing.T, ctx context.Context, n *network) {
 	require.Positive(t, seen["backend-b"], "web flows answered by backend-b: %v", seen)
 	require.Positive(t, seen["backend-c"], "web flows answered by backend-c: %v", seen)
 	require.Zero(t, seen["backend-a"], "flows of the removed real server must be expired: %v", seen)
+}
+
+// IPVS has no transactions: when the kernel refuses part of an update,
+// ipvs.Apply undoes the changes it made and Sync removes the VIPs and set
+// entries it had added, so the node is exactly as before and traffic
+// still follows the old endpoints. The fault is real: the kernel refuses
+// an IPv6 real server in an IPv4 NAT service, after the new service and
+// backend-c have been added.
+func TestIPVSModeRollback(t *testing.T) {
+	requireIPVS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	n, err := buildNetwork("backend-a", "backend-b", "backend-c")
+	require.NoError(t, err)
+	defer n.Close()
+	px, err := newIPVSProxier(n.node)
+	require.NoError(t, err)
+	p := px.(*ipvsProxier)
+	defer p.Close()
+
+	require.NoError(t, p.Sync(ctx, n.services([]string{"backend-a", "backend-b"}, []string{"backend-c"})))
+	snapshot := func() string {
+		var b bytes.Buffer
+		svcs, err := p.ipvs.ListServices(ctx)
+		require.NoError(t, err)
+		require.NoError(t, ipvs.Save(&b, svcs))
+		require.NoError(t, p.sets.Save(ctx, &b, setClusterIP))
+		require.NoError(t, p.sets.Save(ctx, &b, setLoopBack))
+		b.WriteString(n.node.Run(t, "ip", "-4", "-o", "addr", "show", "dev", ipvsDummy))
+		return b.String()
+	}
+	before := snapshot()
+
+	// The update: web moves to b and c, and a new service appears.
+	update := n.services([]string{"backend-b", "backend-c"}, []string{"backend-c"})
+	update = append(update, Service{Name: "extra", VIP: netip.MustParseAddr("203.0.113.12"), Port: 80,
+		Endpoints: []netip.AddrPort{n.backend("backend-a").Endpoint()}})
+	p.faultIPVS = func(desired []ipvs.Service) {
+		for i := range desired {
+			if desired[i].Addr == webVIP {
+				desired[i].Destinations = append(desired[i].Destinations, ipvs.Destination{
+					DestinationKey: ipvs.DestinationKey{Addr: netip.MustParseAddr("2001:db8::9"), Port: 8080},
+					Forward:        ipvs.Masquerade, Weight: 1})
+			}
+		}
+	}
+	err = p.Sync(ctx, update)
+	require.Error(t, err)
+	t.Log(err)
+	var ae *ipvs.ApplyError
+	require.ErrorAs(t, err, &ae)
+	require.Equal(t, ipvs.AddDestinationChange, ae.Failed.Kind)
+	require.Equal(t, netip.MustParseAddr("2001:db8::9"), ae.Failed.Destination.Addr)
+	require.True(t, ae.RolledBack)
+	require.NoError(t, ae.RollbackErr)
+	require.Empty(t, ae.Applied, "nothing stays applied after the rollback")
+	require.Equal(t, before, snapshot(), "IPVS, ipsets and VIPs must be as before the failed update")
+
+	web := netip.AddrPortFrom(webVIP, 80)
+	got, err := netlab.Tally(ctx, n.client, web, 4, 20*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, map[string]int{"backend-a": 2, "backend-b": 2}, got, "traffic still follows the old endpoints")
+
+	// Without the fault the same update goes through.
+	p.faultIPVS = nil
+	require.NoError(t, p.Sync(ctx, update))
+	got, err = netlab.Tally(ctx, n.client, web, 4, 20*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, map[string]int{"backend-b": 2, "backend-c": 2}, got)
+	got, err = netlab.Tally(ctx, n.client, netip.AddrPortFrom(netip.MustParseAddr("203.0.113.12"), 80), 2, 20*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, map[string]int{"backend-a": 2}, got)
 }

@@ -46,6 +46,10 @@ type ipvsProxier struct {
 	sets *ipset.Conn
 	ipt  *iptables.Conn
 
+	// faultIPVS, set only by a test, edits the desired IPVS state just
+	// before Apply so that the kernel refuses part of it.
+	faultIPVS func([]ipvs.Service)
+
 	started  bool
 	vips     map[netip.Addr]bool // addresses on kube-ipvs0
 	clusterE map[setKey]bool
@@ -243,42 +247,68 @@ func (p *ipvsProxier) Sync(ctx context.Context, services []Service) error {
 		desired = append(desired, virtualService(s))
 	}
 
+	// Steps 1 and 2 are undone if step 3 fails, so a failed Sync leaves
+	// the node as it was.
+	var newVIPs []netip.Addr
+	addC, delC := diff(p.clusterE, wantCluster)
+	addL, delL := diff(p.loopE, wantLoop)
+	undo := func(cause error) error {
+		b := ipset.NewBatch()
+		b.DeleteExist(setClusterIP, entries(addC)...)
+		b.DeleteExist(setLoopBack, entries(addL)...)
+		errs := []error{cause, p.sets.Commit(ctx, b)}
+		for _, e := range addC {
+			delete(p.clusterE, e)
+		}
+		for _, e := range addL {
+			delete(p.loopE, e)
+		}
+		for _, vip := range newVIPs {
+			errs = append(errs, netlab.IP(p.node, "addr", "del", netip.PrefixFrom(vip, 32).String(), "dev", ipvsDummy))
+			delete(p.vips, vip)
+		}
+		return errors.Join(errs...)
+	}
+
 	// 1. New VIPs on the dummy interface.
 	for vip := range wantVIP {
 		if !p.vips[vip] {
 			if err := netlab.IP(p.node, "addr", "add", netip.PrefixFrom(vip, 32).String(), "dev", ipvsDummy); err != nil {
-				return err
+				return undo(err)
 			}
 			p.vips[vip] = true
+			newVIPs = append(newVIPs, vip)
 			p.log = append(p.log, "ip addr add "+vip.String()+"/32 dev "+ipvsDummy)
 		}
 	}
 	// 2. New set entries, before IPVS can send traffic that needs them.
-	addC, delC := diff(p.clusterE, wantCluster)
-	addL, delL := diff(p.loopE, wantLoop)
 	if len(addC)+len(addL) > 0 {
 		b := ipset.NewBatch()
 		b.AddExist(setClusterIP, entries(addC)...)
 		b.AddExist(setLoopBack, entries(addL)...)
-		if err := p.sets.Commit(ctx, b); err != nil {
-			return err
-		}
 		for _, e := range addC {
 			p.clusterE[e] = true
 		}
 		for _, e := range addL {
 			p.loopE[e] = true
 		}
+		if err := p.sets.Commit(ctx, b); err != nil {
+			return undo(err)
+		}
 		p.log = append(p.log, fmt.Sprintf("ipset: added %d entries (KUBE-CLUSTER-IP %d, KUBE-LOOP-BACK %d)", len(addC)+len(addL), len(addC), len(addL)))
 	}
 	// 3. IPVS: one pipelined Apply of the difference. Not atomic (the
-	// kernel has no IPVS transactions): a failure undoes what was applied.
+	// kernel has no IPVS transactions): on a failure Apply undoes what it
+	// applied, and undo removes the VIPs and set entries added above.
+	if p.faultIPVS != nil {
+		p.faultIPVS(desired)
+	}
 	changes, err := p.ipvs.Apply(ctx, desired, &ipvs.ApplyOptions{
 		Rollback: true,
 		Manage:   func(k ipvs.ServiceKey) bool { return vipRange.Contains(k.Addr) },
 	})
 	if err != nil {
-		return fmt.Errorf("ipvs apply (not atomic; rolled back on failure): %w", err)
+		return undo(fmt.Errorf("ipvs apply (not atomic: rolled back): %w", err))
 	}
 	p.log = append(p.log, fmt.Sprintf("ipvs: %d changes, pipelined in order, NOT atomic (IPVS has no transactions; rollback on failure):", len(changes)))
 	for _, ch := range changes {

@@ -80,6 +80,11 @@ func run(ctx context.Context, out io.Writer, opts options) (err error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 2 * time.Second
 	}
+	switch opts.Mode {
+	case "iptables", "nftables", "ipvs":
+	default: // before building anything
+		return fmt.Errorf("unknown mode %q (iptables, nftables or ipvs)", opts.Mode)
+	}
 	n, err := buildNetwork("backend-a", "backend-b", "backend-c")
 	if err != nil {
 		return err
