@@ -104,6 +104,14 @@ type Set struct {
 	// fields above and other TLVs (e.g. typeof) are kept.
 	UserData []byte
 
+	// KeyTypeof and DataTypeof are the set's `typeof` declaration (like
+	// `typeof ip saddr . tcp dport`), stored in the user data as nft
+	// stores it so that `nft list` prints it. When KeyType (DataType) is
+	// not given, it is taken from the fields' Type. Listed sets have them
+	// filled in when the user data holds a typeof nfkit recognises.
+	KeyTypeof  []Typeof
+	DataTypeof []Typeof
+
 	// Anonymous sets belong to the rule that references them by ID in the
 	// same batch (`{ 22, 80 }` in a rule); Name defaults to "__set%d".
 	Anonymous bool
@@ -143,6 +151,29 @@ func (s *Set) validate() error {
 	}
 	if err := validName("set name", s.Name); err != nil {
 		return err
+	}
+	if len(s.KeyType) == 0 && len(s.KeyTypeof) > 0 {
+		kt, ok := typeofKeyTypes(s.KeyTypeof)
+		if !ok {
+			return fmt.Errorf("%w: %v: typeof %v without a key type", ErrInvalid, s, s.KeyTypeof)
+		}
+		s.KeyType = kt
+	}
+	if s.DataType.ID == 0 && len(s.DataTypeof) == 1 && s.DataTypeof[0].Type.Len != 0 {
+		s.DataType = s.DataTypeof[0].Type
+	}
+	if len(s.KeyTypeof) > 0 && len(s.KeyTypeof) != len(s.KeyType) {
+		return fmt.Errorf("%w: %v: %d typeof fields for %d key types", ErrInvalid, s, len(s.KeyTypeof), len(s.KeyType))
+	}
+	for _, f := range append(s.KeyTypeof[:len(s.KeyTypeof):len(s.KeyTypeof)], s.DataTypeof...) {
+		switch f.Kind {
+		case TypeofPayload, TypeofMeta, TypeofCT:
+		default:
+			return fmt.Errorf("%w: %v: typeof field %v of kind %d", ErrInvalid, s, f, f.Kind)
+		}
+	}
+	if len(s.DataTypeof) > 1 || (len(s.DataTypeof) == 1 && !s.IsMap()) {
+		return fmt.Errorf("%w: %v: data typeof %v on a set that is not a map, or several fields", ErrInvalid, s, s.DataTypeof)
 	}
 	if len(s.KeyType) == 0 && s.keyLen == 0 {
 		return fmt.Errorf("%w: %v: no key type", ErrInvalid, s)
@@ -226,6 +257,15 @@ func (s *Set) udata() ([]byte, error) {
 		put(udataSetMerge, 1)
 	} else {
 		raw = udataDel(raw, udataSetMerge)
+	}
+	if len(s.KeyTypeof) > 0 {
+		raw = udataSet(raw, udataSetKeyTypeof, typeofUdata(s.KeyTypeof))
+	}
+	if len(s.DataTypeof) > 0 {
+		raw = udataSet(raw, udataSetDataTypeof, typeofUdata(s.DataTypeof))
+		if !s.listed && !udataHas(raw, udataSetDataIntvl) {
+			put(udataSetDataIntvl, 0) // nft writes it with a data typeof
+		}
 	}
 	return udataWithComment(raw, udataSetComment, s.Comment)
 }
@@ -352,6 +392,12 @@ func (s *Set) unmarshal(family Family, b []byte) error {
 			s.Comment = udataComment(d, udataSetComment)
 			if m, ok := udataGet(d, udataSetMerge); ok && len(m) == 4 && binary.NativeEndian.Uint32(m) != 0 {
 				s.AutoMerge = true
+			}
+			if v, ok := udataGet(d, udataSetKeyTypeof); ok {
+				s.KeyTypeof, _ = parseTypeof(v, 0)
+			}
+			if v, ok := udataGet(d, udataSetDataTypeof); ok {
+				s.DataTypeof, _ = parseTypeof(v, 0)
 			}
 		case attrSetDesc:
 			s.hasDesc = true
