@@ -112,6 +112,8 @@ func builtinChainMsg(f Family, table, chain string, bc builtin, policy string, c
 // targetTables are the tables a target may be used in.
 var targetTables = map[string][]string{
 	"DNAT": {"nat"}, "SNAT": {"nat"}, "MASQUERADE": {"nat"}, "REDIRECT": {"nat"}, "NETMAP": {"nat"},
+	"DSCP": {"mangle"}, "TOS": {"mangle"}, "TTL": {"mangle"}, "HL": {"mangle"}, "CHECKSUM": {"mangle"},
+	"CLASSIFY": {"mangle"},
 }
 
 func checkTargetTable(r *Rule) error {

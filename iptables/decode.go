@@ -586,7 +586,8 @@ var xtNames = func() map[string]string {
 
 var xtKnownNames = []string{"tcp", "udp", "icmp", "icmp6", "comment", "mark", "connmark", "statistic",
 	"addrtype", "multiport", "limit", "conntrack", "state", "DNAT", "SNAT", "MASQUERADE", "REDIRECT",
-	"NETMAP", "MARK", "CONNMARK", "REJECT", "LOG"}
+	"NETMAP", "MARK", "CONNMARK", "REJECT", "LOG", "pkttype", "length", "ttl", "hl", "mac", "helper", "dscp",
+	"tos", "iprange", "owner", "TCPMSS", "DSCP", "TOS", "TTL", "HL", "CHECKSUM", "CLASSIFY", "NFQUEUE"}
 
 // metaSet decodes a meta statement iptables-nft writes (none yet but the
 // TRACE pair, handled by immediateLoad).

@@ -335,6 +335,26 @@ func newMatch(name string, f Family) Match {
 		return &Conntrack{}
 	case "state":
 		return &Conntrack{stateAlias: true}
+	case "pkttype":
+		return &PktType{}
+	case "length":
+		return &Length{}
+	case "ttl":
+		return &Ttl{}
+	case "hl":
+		return &Ttl{V6: true}
+	case "mac":
+		return &Mac{}
+	case "helper":
+		return &Helper{}
+	case "dscp":
+		return &Dscp{}
+	case "tos":
+		return &Tos{}
+	case "iprange":
+		return &IPRange{}
+	case "owner":
+		return &Owner{}
 	}
 	if strings.HasPrefix(name, "xt:") { // opaque extension, see Extension
 		return &Extension{ExtName: strings.TrimPrefix(name, "xt:")}
@@ -364,6 +384,22 @@ func newTarget(name string, f Family) Target {
 		return &REJECT{}
 	case "LOG":
 		return &LOG{}
+	case "TCPMSS":
+		return &TCPMSS{}
+	case "DSCP":
+		return &DSCP{}
+	case "TOS":
+		return &TOS{}
+	case "TTL":
+		return &TTL{}
+	case "HL":
+		return &TTL{V6: true}
+	case "CHECKSUM":
+		return &CHECKSUM{}
+	case "CLASSIFY":
+		return &CLASSIFY{}
+	case "NFQUEUE":
+		return &NFQUEUE{Total: 1}
 	}
 	if strings.HasPrefix(name, "xt:") {
 		return &Extension{ExtName: strings.TrimPrefix(name, "xt:"), IsTarget: true}
