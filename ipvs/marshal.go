@@ -135,10 +135,7 @@ func (s *Service) encode(ae *netlink.AttributeEncoder, withState bool) {
 }
 
 func decodeService(b []byte) (*Service, error) {
-	ad, err := netlink.NewAttributeDecoder(b)
-	if err != nil {
-		return nil, err
-	}
+	w := newWalker(b)
 	s := &Service{}
 	var (
 		addr          []byte
@@ -147,43 +144,42 @@ func decodeService(b []byte) (*Service, error) {
 		netmask       uint32
 		haveNet       bool
 		timeout       uint32
-		stats, stat64 []byte
+		stats, stat64 []byte // alias b; decoded below, never kept
 	)
-	for ad.Next() {
-		switch ad.Type() {
+	for w.next() {
+		switch w.kind() {
 		case svcAF:
-			s.Family = Family(ad.Uint16())
+			s.Family = Family(w.u16())
 		case svcProtocol:
-			s.Protocol = Protocol(ad.Uint16())
+			s.Protocol = Protocol(w.u16())
 		case svcAddr:
-			addr = attr.Clone(ad.Bytes())
+			addr = w.data()
 		case svcPort:
-			s.Port = port(ad.Bytes())
+			s.Port = port(w.data())
 		case svcFWMark:
-			s.FWMark = ad.Uint32()
+			s.FWMark = w.u32()
 		case svcSched:
-			s.Scheduler = Scheduler(ad.String())
+			s.Scheduler = Scheduler(w.str())
 		case svcFlags:
-			fb := ad.Bytes()
-			if len(fb) >= 4 {
+			if fb := w.data(); len(fb) >= 4 {
 				flags, haveFlags = binary.NativeEndian.Uint32(fb), true
 			}
 		case svcTimeout:
-			timeout = ad.Uint32()
+			timeout = w.u32()
 		case svcNetmask:
-			netmask, haveNet = ad.Uint32(), true
+			netmask, haveNet = w.u32(), true
 		case svcPEName:
-			s.PE = ad.String()
+			s.PE = w.str()
 		case svcStats:
-			stats = attr.Clone(ad.Bytes())
+			stats = w.data()
 		case svcStats64:
-			stat64 = attr.Clone(ad.Bytes())
+			stat64 = w.data()
 		default:
-			s.Unknown = append(s.Unknown, RawAttr{Type: ad.Type() | ad.TypeFlags(), Data: attr.Clone(ad.Bytes())})
+			s.Unknown = append(s.Unknown, w.raw())
 		}
 	}
-	if err := ad.Err(); err != nil {
-		return nil, err
+	if w.err != nil {
+		return nil, w.err
 	}
 	if addr != nil && s.FWMark == 0 {
 		a, err := decodeAddr(addr, s.Family)
@@ -231,21 +227,18 @@ func decodeStatsPair(s32, s64 []byte, out32, out *Stats, has64 *bool) error {
 // counters and u64 bytes, the 64-bit one u64 everywhere; the attribute
 // length tells which.
 func decodeStats(b []byte, st *Stats) error {
-	ad, err := netlink.NewAttributeDecoder(b)
-	if err != nil {
-		return err
-	}
-	for ad.Next() {
+	w := newWalker(b)
+	for w.next() {
 		var v uint64
-		switch len(ad.Bytes()) {
+		switch d := w.data(); len(d) {
 		case 4:
-			v = uint64(ad.Uint32())
+			v = uint64(binary.NativeEndian.Uint32(d))
 		case 8:
-			v = ad.Uint64()
+			v = binary.NativeEndian.Uint64(d)
 		default:
 			continue
 		}
-		switch ad.Type() {
+		switch w.kind() {
 		case statConns:
 			st.Conns = v
 		case statInPkts:
@@ -268,7 +261,7 @@ func decodeStats(b []byte, st *Stats) error {
 			st.OutBPS = v
 		}
 	}
-	return ad.Err()
+	return w.err
 }
 
 func encodeStats(ae *netlink.AttributeEncoder, st *Stats, wide bool) {
@@ -334,56 +327,53 @@ func (d *Destination) encode(ae *netlink.AttributeEncoder, withState bool) {
 // decodeDestination reads a destination; svcFamily is used when the kernel
 // does not say the destination's own family (before Linux 3.18).
 func decodeDestination(b []byte, svcFamily Family) (*Destination, error) {
-	ad, err := netlink.NewAttributeDecoder(b)
-	if err != nil {
-		return nil, err
-	}
+	w := newWalker(b)
 	d := &Destination{}
 	var (
-		addr          []byte
+		addr          []byte // these alias b and are decoded below
 		fam           = svcFamily
 		st            DestinationState
 		haveState     bool
 		stats, stat64 []byte
 	)
-	for ad.Next() {
-		switch ad.Type() {
+	for w.next() {
+		switch w.kind() {
 		case dstAddr:
-			addr = attr.Clone(ad.Bytes())
+			addr = w.data()
 		case dstPort:
-			d.Port = port(ad.Bytes())
+			d.Port = port(w.data())
 		case dstFwdMethod:
-			d.Forward = ForwardMethod(ad.Uint32() & fwdMask)
+			d.Forward = ForwardMethod(w.u32() & fwdMask)
 		case dstWeight:
-			d.Weight = int(int32(ad.Uint32()))
+			d.Weight = int(int32(w.u32()))
 		case dstUThresh:
-			d.UpperThreshold = ad.Uint32()
+			d.UpperThreshold = w.u32()
 		case dstLThresh:
-			d.LowerThreshold = ad.Uint32()
+			d.LowerThreshold = w.u32()
 		case dstActiveConns:
-			st.ActiveConns, haveState = ad.Uint32(), true
+			st.ActiveConns, haveState = w.u32(), true
 		case dstInactConns:
-			st.InactiveConns, haveState = ad.Uint32(), true
+			st.InactiveConns, haveState = w.u32(), true
 		case dstPersistConns:
-			st.PersistentConns, haveState = ad.Uint32(), true
+			st.PersistentConns, haveState = w.u32(), true
 		case dstStats:
-			stats = attr.Clone(ad.Bytes())
+			stats = w.data()
 		case dstStats64:
-			stat64 = attr.Clone(ad.Bytes())
+			stat64 = w.data()
 		case dstAddrFamily:
-			fam = Family(ad.Uint16())
+			fam = Family(w.u16())
 		case dstTunType:
-			d.TunnelType = TunnelType(ad.Uint8())
+			d.TunnelType = TunnelType(w.u8())
 		case dstTunPort:
-			d.TunnelPort = port(ad.Bytes())
+			d.TunnelPort = port(w.data())
 		case dstTunFlags:
-			d.TunnelFlags = TunnelFlags(ad.Uint16())
+			d.TunnelFlags = TunnelFlags(w.u16())
 		default:
-			d.Unknown = append(d.Unknown, RawAttr{Type: ad.Type() | ad.TypeFlags(), Data: attr.Clone(ad.Bytes())})
+			d.Unknown = append(d.Unknown, w.raw())
 		}
 	}
-	if err := ad.Err(); err != nil {
-		return nil, err
+	if w.err != nil {
+		return nil, w.err
 	}
 	if addr != nil {
 		a, err := decodeAddr(addr, fam)
