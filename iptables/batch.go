@@ -113,7 +113,7 @@ func builtinChainMsg(f Family, table, chain string, bc builtin, policy string, c
 var targetTables = map[string][]string{
 	"DNAT": {"nat"}, "SNAT": {"nat"}, "MASQUERADE": {"nat"}, "REDIRECT": {"nat"}, "NETMAP": {"nat"},
 	"DSCP": {"mangle"}, "TOS": {"mangle"}, "TTL": {"mangle"}, "HL": {"mangle"}, "CHECKSUM": {"mangle"},
-	"CLASSIFY": {"mangle"},
+	"CLASSIFY": {"mangle"}, "CT": {"raw"},
 }
 
 func checkTargetTable(r *Rule) error {

@@ -188,6 +188,8 @@ func (e *enc) rule(f Family, r *Rule) error {
 	case nil:
 	case *Verdict:
 		e.verdict(verdictCode(t.Kind), "")
+	case *TRACE:
+		e.trace()
 	case *Jump:
 		if err := t.check(f); err != nil {
 			return err

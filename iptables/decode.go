@@ -587,16 +587,26 @@ var xtNames = func() map[string]string {
 var xtKnownNames = []string{"tcp", "udp", "icmp", "icmp6", "comment", "mark", "connmark", "statistic",
 	"addrtype", "multiport", "limit", "conntrack", "state", "DNAT", "SNAT", "MASQUERADE", "REDIRECT",
 	"NETMAP", "MARK", "CONNMARK", "REJECT", "LOG", "pkttype", "length", "ttl", "hl", "mac", "helper", "dscp",
-	"tos", "iprange", "owner", "TCPMSS", "DSCP", "TOS", "TTL", "HL", "CHECKSUM", "CLASSIFY", "NFQUEUE"}
+	"tos", "iprange", "owner", "TCPMSS", "DSCP", "TOS", "TTL", "HL", "CHECKSUM", "CLASSIFY", "NFQUEUE", "CT"}
 
-// metaSet decodes a meta statement iptables-nft writes (none yet but the
-// TRACE pair, handled by immediateLoad).
+// metaSet decodes a meta statement iptables-nft writes (none outside the
+// TRACE pair, which immediateLoad consumes whole).
 func (d *ruleDec) metaSet() (bool, error) { return false, nil }
 
 // immediateLoad decodes an immediate into a register other than the
 // verdict one: iptables-nft's -j TRACE is "immediate reg 9 1; meta set
-// nftrace reg 9".
-func (d *ruleDec) immediateLoad() (bool, error) { return false, nil }
+// nftrace reg 9", as the rule's last two expressions.
+func (d *ruleDec) immediateLoad() (bool, error) {
+	if u32(d.a[unix.NFTA_IMMEDIATE_DREG]) != 9 || !bytes.Equal(dataOf(d.a[unix.NFTA_IMMEDIATE_DATA]), []byte{1}) {
+		return false, nil
+	}
+	if !d.next("meta") || d.i != len(d.list) || u32(d.a[unix.NFTA_META_KEY]) != unix.NFT_META_NFTRACE ||
+		u32(d.a[unix.NFTA_META_SREG]) != 9 || d.a[unix.NFTA_META_DREG] != nil {
+		return false, d.foreign("immediate/meta pair other than TRACE")
+	}
+	d.r.Target = &TRACE{}
+	return true, nil
+}
 
 // nflog decodes the native log expression iptables-nft writes for -j NFLOG.
 func (d *ruleDec) nflog() error { return d.foreign("expression type") }

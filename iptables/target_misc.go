@@ -400,6 +400,12 @@ func newTarget(name string, f Family) Target {
 		return &CLASSIFY{}
 	case "NFQUEUE":
 		return &NFQUEUE{Total: 1}
+	case "CT":
+		return &CT{}
+	case "NOTRACK":
+		return &CT{Notrack: true, Alias: true}
+	case "TRACE":
+		return &TRACE{}
 	}
 	if strings.HasPrefix(name, "xt:") {
 		return &Extension{ExtName: strings.TrimPrefix(name, "xt:"), IsTarget: true}
