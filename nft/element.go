@@ -48,9 +48,14 @@ type Element struct {
 	Value any
 
 	Timeout time.Duration // 0: the set's default
-	Expires time.Duration // read back: time left
+	// Expires is the time left before the element expires: read back,
+	// and on add the initial time left (at most the timeout), like nft's
+	// `timeout 1h expires 30m`.
+	Expires time.Duration
 	Comment string
-	// Counter is the element's counter (sets with Counter), read back.
+	// Counter is the element's counter (sets with Counter): read back,
+	// and on add the counter's initial values (nft 1.0.6 cannot write
+	// them; the kernel takes them since 5.12).
 	Counter *Counters
 	// IntervalEnd marks a kernel end-of-interval element (AllElements of
 	// interval sets yields them; ListElements folds them into ranges).
@@ -70,6 +75,7 @@ type wireElem struct {
 	key, keyEnd []byte
 	flags       uint32
 	src         *Element
+	add         bool // part of an add/create: state (counters, expiry) is sent
 }
 
 // keyBytes returns the start and (for ranges) inclusive end bytes of e's
@@ -110,11 +116,25 @@ func (s *Set) keyBytes(e *Element) (start, end []byte, err error) {
 	if len(s.KeyType) == 0 {
 		return nil, nil, fmt.Errorf("%w: %v: key type unknown", ErrInvalid, s)
 	}
-	start, end, err = valueRange(s.KeyType[0], e.Key, e.KeyEnd)
+	start, end, err = valueRange(s.singleKeyType(), e.Key, e.KeyEnd)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%v: key: %w", s, err)
 	}
 	return start, end, nil
+}
+
+// singleKeyType is the type a one-field key is encoded with. Interval
+// sets keep host-endian integers (mark, ct state, integer...) big-endian,
+// as nft 1.0.6 sends them (measured: `add element ip t m { 0x10-0x20 }`
+// in a `type mark; flags interval` set sends 00 00 00 10 and 00 00 00 21):
+// the kernel orders interval elements by memcmp, which only works on
+// big-endian bytes.
+func (s *Set) singleKeyType() DataType {
+	t := s.KeyType[0]
+	if s.Flags&SetInterval != 0 && t.ByteOrder == HostEndian && t.ID != typeIfname && t.Len > 1 {
+		t.ByteOrder = BigEndian
+	}
+	return t
 }
 
 func appendPadded(b, v []byte) []byte {
@@ -252,7 +272,7 @@ func (s *Set) wireElements(elems []Element, adding bool) ([]wireElem, error) {
 		}
 	}
 	if len(spans) == 0 {
-		return out, nil
+		return markAdd(out, adding), nil
 	}
 	sortSpans(spans, func(x span) []byte { return x.a })
 	merged := spans[:1]
@@ -279,7 +299,14 @@ func (s *Set) wireElements(elems []Element, adding bool) ([]wireElem, error) {
 			out = append(out, wireElem{key: end, flags: elemIntervalEnd, src: sp.src})
 		}
 	}
-	return out, nil
+	return markAdd(out, adding), nil
+}
+
+func markAdd(w []wireElem, adding bool) []wireElem {
+	for i := range w {
+		w[i].add = adding
+	}
+	return w
 }
 
 func describe(e *Element) string {
@@ -344,6 +371,18 @@ func (s *Set) marshalElem(e *enc, w wireElem) error {
 			}
 			e.u64(attrElemTimeout, uint64(src.Timeout/time.Millisecond))
 		}
+		if src.Expires != 0 && w.add {
+			// Time left (like nft's `expires 30m`): restoring a listed
+			// element keeps its remaining lifetime.
+			timeout := src.Timeout
+			if timeout == 0 {
+				timeout = s.Timeout
+			}
+			if src.Expires < 0 || src.Expires%time.Millisecond != 0 || timeout == 0 || src.Expires > timeout {
+				return fmt.Errorf("%w: element %v: expires %v (whole milliseconds, at most the timeout %v)", ErrInvalid, src.Key, src.Expires, timeout)
+			}
+			e.u64(attrElemExpiration, uint64(src.Expires/time.Millisecond))
+		}
 		if s.IsMap() && src.Value != nil {
 			d := e.begin(attrElemData)
 			if v, ok := src.Value.(Verdict); ok {
@@ -363,6 +402,23 @@ func (s *Set) marshalElem(e *enc, w wireElem) error {
 		}
 		if ud != nil {
 			e.attr(attrElemUserdata, ud)
+		}
+		if src.Counter != nil && w.add {
+			// Initial counter values, in the element's expression list
+			// (Linux 5.12+; the set must have a counter, the kernel
+			// refuses expressions the set does not declare).
+			if !s.Counter {
+				return fmt.Errorf("%w: element %v: counter values for %v, which has no counter", ErrInvalid, src.Key, s)
+			}
+			x := e.begin(attrElemExpressions)
+			l := e.begin(attrListElem)
+			e.str(1, "counter")           // NFTA_EXPR_NAME
+			d := e.begin(2)               // NFTA_EXPR_DATA
+			e.u64(1, src.Counter.Bytes)   // NFTA_COUNTER_BYTES
+			e.u64(2, src.Counter.Packets) // NFTA_COUNTER_PACKETS
+			e.end(d)
+			e.end(l)
+			e.end(x)
 		}
 	}
 	e.end(n)
@@ -485,7 +541,7 @@ func (s *Set) decodeKey(b []byte) any {
 		if len(s.KeyType) == 0 {
 			return clone(b)
 		}
-		return decodeValue(s.KeyType[0], b)
+		return decodeValue(s.singleKeyType(), b)
 	}
 	c := make(Concat, 0, len(s.KeyType))
 	for _, t := range s.KeyType {
