@@ -15,6 +15,7 @@ func allCases() []kcase {
 func allGoogleCases() []gcase {
 	var all []gcase
 	all = append(all, googleCoreCases()...)
+	all = append(all, googleMoreCases()...)
 	return all
 }
 
