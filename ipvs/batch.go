@@ -121,6 +121,25 @@ func (b *Batch) DeleteDestination(k ServiceKey, d DestinationKey) {
 	b.destOp("delete", cmdDelDest, k, &Destination{DestinationKey: d}, false)
 }
 
+// Flush queues `ipvsadm -C`: every service and destination is removed
+// when the batch reaches this point.
+func (b *Batch) Flush() { b.add("flush", cmdFlush, nil, nil) }
+
+// Zero queues `ipvsadm -Z [-t VIP:PORT]`: the counters of one service, or
+// of every service when k is nil.
+func (b *Batch) Zero(k *ServiceKey) {
+	if k == nil {
+		b.add("zero counters", cmdZero, nil, nil)
+		return
+	}
+	err := k.validate()
+	var attrs []byte
+	if err == nil {
+		attrs, err = serviceAttrs(&Service{ServiceKey: *k}, false)
+	}
+	b.add("zero counters "+k.String(), cmdZero, attrs, err)
+}
+
 // Commit validates every operation, then sends them pipelined in order.
 // It returns one Result per operation and the first failure (a *Error
 // with the operation's index), or nil when all were applied. A

@@ -148,6 +148,9 @@ func ParseRules(r io.Reader) ([]Service, error) {
 		}
 		p := &ruleParser{toks: strings.Fields(text)}
 		kind, svc, dest, err := p.parse()
+		if err == nil && kind != "-A" && kind != "-a" {
+			err = fmt.Errorf("unsupported command %q (want -A or -a; Restore applies the others)", p.toks[0])
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: line %d %q: %v", ErrInvalid, line, text, err)
 		}
@@ -201,15 +204,40 @@ func (p *ruleParser) arg(opt string) (string, error) {
 func (p *ruleParser) parse() (kind string, svc Service, dest Destination, err error) {
 	first, _ := p.next()
 	switch first {
-	case "-A", "--add-service":
+	case "-A", "--add-service", "-E", "--edit-service":
+		// ipvsadm 1.31 edits with the line's settings and its defaults for
+		// the rest (measured: -E without -p drops persistence), not only
+		// the options the line names.
 		kind = "-A"
+		if first == "-E" || first == "--edit-service" {
+			kind = "-E"
+		}
 		svc.Scheduler = WeightedLeastConnection
-	case "-a", "--add-server":
+	case "-D", "--delete-service":
+		kind = "-D"
+	case "-a", "--add-server", "-e", "--edit-server":
 		kind = "-a"
+		if first == "-e" || first == "--edit-server" {
+			kind = "-e"
+		}
+		// ipvsadm's defaults, also for -e: an edit replaces the server's
+		// settings with the line's, not only the options it names.
 		dest.Forward = DirectRoute
 		dest.Weight = 1
+	case "-d", "--delete-server":
+		kind = "-d"
+	case "-C", "--clear":
+		if len(p.toks) > 1 {
+			return "", svc, dest, fmt.Errorf("-C takes no options")
+		}
+		return "-C", svc, dest, nil
+	case "-Z", "--zero":
+		kind = "-Z"
+		if len(p.toks) == 1 {
+			return kind, svc, dest, nil
+		}
 	default:
-		return "", svc, dest, fmt.Errorf("unsupported command %q (want -A or -a)", first)
+		return "", svc, dest, fmt.Errorf("unsupported command %q", first)
 	}
 	var (
 		six     bool
@@ -364,11 +392,16 @@ func (p *ruleParser) parse() (kind string, svc Service, dest Destination, err er
 	} else if !svc.Addr.IsValid() {
 		return "", svc, dest, fmt.Errorf("no service given (-t, -u, --sctp-service or -f)")
 	}
-	if kind == "-a" {
+	if kind == "-a" || kind == "-e" || kind == "-d" {
 		if !dest.Addr.IsValid() {
-			return "", svc, dest, fmt.Errorf("-a needs -r")
+			return "", svc, dest, fmt.Errorf("%s needs -r", first)
 		}
 		if dest.Port == 0 && svc.FWMark == 0 {
+			dest.Port = svc.Port
+		}
+		// ipvsadm forces the service's port on direct-routing and tunnel
+		// servers of an address service, whatever -r says.
+		if svc.FWMark == 0 && (dest.Forward == DirectRoute || dest.Forward == Tunnel) {
 			dest.Port = svc.Port
 		}
 	}
