@@ -1,6 +1,9 @@
 package expr
 
-import ()
+import (
+	"fmt"
+	"strings"
+)
 
 // lookupMore covers the expressions outside the first group of New.
 func lookupMore(name string) Any {
@@ -39,68 +42,30 @@ func lookupMore(name string) Any {
 	return nil
 }
 
-// field is one attribute of a flat expression: how to write and read it.
-// The simpler expressions below are lists of these, in the kernel's dump
-// order, which keeps marshal and unmarshal from drifting apart.
-type field struct {
-	typ  uint16
-	skip func() bool // attribute omitted when true (nil: always written)
-	put  func(ae *enc, typ uint16)
-	get  func(ad *dec)
+// enumString names v from names (indexed by value), or prints
+// typ(v) for a value the table does not know.
+func enumString(v uint32, names []string, typ string) string {
+	if int64(v) < int64(len(names)) && names[v] != "" {
+		return names[v]
+	}
+	return fmt.Sprintf("%s(%d)", typ, v)
 }
 
-func u32f(typ uint16, p *uint32, skip func() bool) field {
-	return field{typ, skip, func(ae *enc, t uint16) { ae.Uint32(t, *p) },
-		func(ad *dec) { *p = ad.Uint32() }}
-}
-
-func u16f(typ uint16, p *uint16, skip func() bool) field {
-	return field{typ, skip, func(ae *enc, t uint16) { ae.Uint16(t, *p) },
-		func(ad *dec) { *p = ad.Uint16() }}
-}
-
-func u8f(typ uint16, p *uint8, skip func() bool) field {
-	return field{typ, skip, func(ae *enc, t uint16) { ae.Uint8(t, *p) },
-		func(ad *dec) { *p = ad.Uint8() }}
-}
-
-func u64f(typ uint16, p *uint64, skip func() bool) field {
-	return field{typ, skip, func(ae *enc, t uint16) { ae.Uint64(t, *p) },
-		func(ad *dec) { *p = ad.Uint64() }}
-}
-
-func regf(typ uint16, p *Register, skip func() bool) field {
-	return field{typ, skip, func(ae *enc, t uint16) { ae.Uint32(t, uint32(*p)) },
-		func(ad *dec) { *p = Register(ad.Uint32()) }}
-}
-
-func strf(typ uint16, p *string, skip func() bool) field {
-	return field{typ, skip, func(ae *enc, t uint16) { ae.String(t, *p) },
-		func(ad *dec) { *p = ad.String() }}
-}
-
-func putFields(ae *enc, fs []field) error {
-	for _, f := range fs {
-		if f.skip == nil || !f.skip() {
-			f.put(ae, f.typ)
+// flagString joins the names of the bits set in v (names[i] is bit i),
+// with any unnamed bits left as hex; "0" for none.
+func flagString(v uint32, names []string) string {
+	if v == 0 {
+		return "0"
+	}
+	var parts []string
+	for i, n := range names {
+		if v&(1<<i) != 0 {
+			parts = append(parts, n)
+			v &^= 1 << i
 		}
 	}
-	return nil
-}
-
-func getFields(ad *dec, fs []field) error {
-next:
-	for ad.Next() {
-		for _, f := range fs {
-			if f.typ == ad.Type() {
-				f.get(ad)
-				continue next
-			}
-		}
-		return errUnknownAttr
+	if v != 0 {
+		parts = append(parts, fmt.Sprintf("%#x", v))
 	}
-	return nil
+	return strings.Join(parts, ",")
 }
-
-func regZero(r *Register) func() bool { return func() bool { return *r == 0 } }
-func u32Zero(v *uint32) func() bool   { return func() bool { return *v == 0 } }

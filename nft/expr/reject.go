@@ -41,6 +41,12 @@ const (
 type Reject struct {
 	Type RejectType
 	Code uint8
+	// CodeWithReset writes NFTA_REJECT_ICMP_CODE with a TCP reset too.
+	// nft 1.0.6 sends code 0 with `reject with tcp reset` in bridge
+	// and inet rules; the kernel ignores it and dumps no code, so
+	// decoding sets CodeWithReset when the code came with a reset and
+	// both forms re-encode exactly.
+	CodeWithReset bool
 }
 
 func (r *Reject) Name() string { return "reject" }
@@ -48,8 +54,8 @@ func (r *Reject) Name() string { return "reject" }
 func (r *Reject) validate() error {
 	switch r.Type {
 	case RejectTCPReset:
-		if r.Code != 0 {
-			return invalidf("reject tcp reset with code %d", r.Code)
+		if r.Code != 0 && !r.CodeWithReset {
+			return invalidf("reject tcp reset with code %d (set CodeWithReset to send it anyway)", r.Code)
 		}
 	case RejectICMPXUnreach:
 		if r.Code > ICMPXAdminProhibited {
@@ -59,12 +65,15 @@ func (r *Reject) validate() error {
 	default:
 		return invalidf("reject type %d", uint32(r.Type))
 	}
+	if r.CodeWithReset && r.Type != RejectTCPReset {
+		return invalidf("reject %s with CodeWithReset (only a tcp reset omits its code)", r.Type)
+	}
 	return nil
 }
 
 func (r *Reject) marshal(ae *enc) error {
 	ae.Uint32(unix.NFTA_REJECT_TYPE, uint32(r.Type))
-	if r.Type != RejectTCPReset {
+	if r.Type != RejectTCPReset || r.CodeWithReset {
 		ae.Uint8(unix.NFTA_REJECT_ICMP_CODE, r.Code)
 	}
 	return nil
@@ -76,10 +85,13 @@ func (r *Reject) unmarshal(ad *dec) error {
 		case unix.NFTA_REJECT_TYPE:
 			r.Type = RejectType(ad.Uint32())
 		case unix.NFTA_REJECT_ICMP_CODE:
-			r.Code = ad.Uint8()
+			r.Code, r.CodeWithReset = ad.Uint8(), true
 		default:
 			return errUnknownAttr
 		}
+	}
+	if r.Type != RejectTCPReset {
+		r.CodeWithReset = false // always sent: nothing to remember
 	}
 	return nil
 }
