@@ -42,6 +42,9 @@ func checkProxyWith(t *testing.T, mode string, requests int, timeout time.Durati
 	defer cancel()
 	var rep Report
 	var out bytes.Buffer
+	// The example's output, also when a state check stops the test
+	// from inside run.
+	defer func() { t.Log("\n" + out.String()) }()
 	err := run(ctx, &out, options{Mode: mode, Requests: requests, Timeout: timeout, report: &rep,
 		inspect: func(n *network) error {
 			if checks.final != nil {
@@ -55,8 +58,6 @@ func checkProxyWith(t *testing.T, mode string, requests int, timeout time.Durati
 			}
 			return nil
 		}})
-	// The example's output, also when a state check stops the test.
-	defer func() { t.Log("\n" + out.String()) }()
 	require.NoError(t, err)
 
 	phase := func(name, svc, from string) Phase { return rep.phase(t, name, svc, from) }
