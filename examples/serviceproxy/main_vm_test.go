@@ -35,7 +35,7 @@ import (
 // iptables rules, the VIPs on kube-ipvs0, and conntrack (IPVS flows are
 // tracked because of net.ipv4.vs.conntrack=1, and hairpin flows are
 // masqueraded).
-func TestIPVSMode(t *testing.T) {
+func TestVMIPVSMode(t *testing.T) {
 	requireIPVS(t)
 	// Under TCG the guest is 10-50x slower: few requests, long timeouts.
 	checkProxyWith(t, "ipvs", 6, 20*time.Second, stateChecks{
@@ -248,7 +248,7 @@ func checkIPVSConntrackFinal(t *testing.T, ctx context.Context, n *network) {
 // still follows the old endpoints. The fault is real: the kernel refuses
 // an IPv6 real server in an IPv4 NAT service, after the new service and
 // backend-c have been added.
-func TestIPVSModeRollback(t *testing.T) {
+func TestVMIPVSModeRollback(t *testing.T) {
 	requireIPVS(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
