@@ -27,7 +27,7 @@ import (
 	"github.com/nfkit/nfkit/ipvs"
 )
 
-// TestIPVSMode runs the example in IPVS mode with real TCP requests and
+// TestVMIPVSMode runs the example in IPVS mode with real TCP requests and
 // checks the same datapath behaviour as the other modes (checkProxyWith:
 // balancing over the right backends, the update moves traffic, hairpin
 // works), then the kernel state IPVS mode is made of: the virtual
