@@ -23,6 +23,15 @@ func group3Cases() []kcase {
 		{name: "tproxy", family: "ip", rule: "meta l4proto tcp tproxy to 127.0.0.1:8080", setup: []string{"add chain ip t c { type filter hook prerouting priority -150; }"}, want: nil},
 		{name: "xfrm", family: "ip", rule: "ipsec in reqid 1", setup: []string{"add chain ip t c { type filter hook prerouting priority 0; }"}, want: nil},
 		{name: "dup", family: "ip", rule: `dup to 192.0.2.1 device "lo"`, setup: []string{"add chain ip t c { type filter hook prerouting priority 0; }"}, want: nil},
+		{name: "osf-name", family: "inet", rule: `osf name "Linux" accept`, setup: []string{"add chain inet t c { type filter hook prerouting priority 0; }"}, want: []expr.Any{
+			&expr.Osf{DestRegister: expr.Reg1},
+			&expr.Cmp{Op: expr.CmpEq, Register: expr.Reg1, Data: []byte("Linux\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00")},
+			&expr.Verdict{Kind: expr.VerdictAccept},
+		}},
+		{name: "osf-ttl-version", family: "ip", rule: `osf ttl skip version "Linux:4.1"`, setup: []string{"add chain ip t c { type filter hook input priority 0; }"}, want: []expr.Any{
+			&expr.Osf{DestRegister: expr.Reg1, TTL: expr.OsfTTLNoCheck, Flags: expr.OsfVersion},
+			&expr.Cmp{Op: expr.CmpEq, Register: expr.Reg1, Data: []byte("Linux:4.1\x00\x00\x00\x00\x00\x00\x00")},
+		}},
 		{name: "fwd", family: "netdev", rule: `fwd to "lo"`, setup: []string{`add chain netdev t c { type filter hook ingress device "lo" priority 0; }`}, want: nil},
 	}
 }

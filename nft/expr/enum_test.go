@@ -19,6 +19,8 @@ func TestEnumStrings(t *testing.T) {
 		{expr.SocketCgroupv2, "cgroupv2"}, {expr.XfrmReqid, "reqid"}, {expr.XfrmKey(0), "XfrmKey(0)"},
 		{expr.XfrmOut, "out"}, {expr.HashSym, "symhash"}, {expr.ByteorderHton, "hton"},
 		{expr.QueueBypass | expr.QueueCPUFanout, "bypass,fanout"}, {expr.QueueFlags(0), "0"},
+		{expr.OsfTTLNoCheck, "skip"}, {expr.TunnelID, "id"}, {expr.TunnelModeRx, "rx"},
+		{expr.InnerGeneve, "geneve"}, {expr.InnerHdrSize | expr.InnerNH, "hdrsize,nh"},
 		{expr.SynproxySackPerm | expr.SynproxyTimestamp | 0x40, "sack-perm,timestamp,0x40"},
 	} {
 		if got := c.v.String(); got != c.want {

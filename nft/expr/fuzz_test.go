@@ -48,5 +48,13 @@ func fixtureSeeds(f *testing.F) [][]byte {
 			out = append(out, b)
 		}
 	}
+	// nft's request forms (osf, queue without flags, reset with a code)
+	// and the uapi-built tunnel / inner rules.
+	for _, h := range readSentFixtures(f) {
+		out = append(out, h)
+	}
+	for _, c := range uapiCases() {
+		out = append(out, c.want)
+	}
 	return out
 }

@@ -38,6 +38,12 @@ func lookupMore(name string) Any {
 		return &Last{}
 	case "flow_offload":
 		return &FlowOffload{}
+	case "osf":
+		return &Osf{}
+	case "tunnel":
+		return &Tunnel{}
+	case "inner":
+		return &Inner{}
 	}
 	return nil
 }

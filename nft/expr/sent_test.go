@@ -18,7 +18,7 @@ import (
 )
 
 // Expressions this machine's kernel lacks (nft_queue, bridge reject and
-// the bridge meta keys): the kernel refuses the rule, so there is no dump
+// the bridge meta keys), and request forms that differ from the dump (osf): the kernel refuses the rule, so there is no dump
 // to compare with. nft sends the rule before the kernel answers, so its
 // request bytes are captured instead (TestCaptureSentRules, NFKIT_CAPTURE=1)
 // and stored in testdata/sent_rules.txt with nft's NLA_F_NESTED flags.
@@ -56,6 +56,15 @@ func sentCases() []sentCase {
 		{"bridge-meta-obrname", "bridge", "", `meta obrname "br0" accept`, nil, "", 0},
 		{"bridge-meta-ibrvproto", "bridge", "", "meta ibrvproto vlan accept", nil, "", 0},
 		{"bridge-meta-ibrpvid", "bridge", "", "meta ibrpvid 10 accept", nil, "", 0},
+		// osf: nft's request order (DREG, TTL, FLAGS when set) differs
+		// from the kernel's dump order (TTL, FLAGS, DREG).
+		{"osf-name", "inet", "{ type filter hook prerouting priority 0; }", `osf name "Linux" accept`, []expr.Any{
+			&expr.Osf{DestRegister: expr.Reg1, SentForm: true},
+			&expr.Cmp{Op: expr.CmpEq, Register: expr.Reg1, Data: []byte("Linux\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00")},
+			&expr.Verdict{Kind: expr.VerdictAccept}}, "", 0},
+		{"osf-ttl-version", "ip", "{ type filter hook input priority 0; }", `osf ttl skip version "Linux:4.1"`, []expr.Any{
+			&expr.Osf{DestRegister: expr.Reg1, TTL: expr.OsfTTLNoCheck, Flags: expr.OsfVersion, SentForm: true},
+			&expr.Cmp{Op: expr.CmpEq, Register: expr.Reg1, Data: []byte("Linux:4.1\x00\x00\x00\x00\x00\x00\x00")}}, "", 0},
 	}
 }
 
@@ -106,19 +115,7 @@ func ruleExprsAttr(b []byte) []byte {
 // typed expressions, and package expr encodes them to exactly nft's bytes
 // (flags included: both set NLA_F_NESTED on the list and data nests).
 func TestSentFixtureBytes(t *testing.T) {
-	raw, err := os.ReadFile(sentFixtureFile)
-	require.NoError(t, err)
-	fx := map[string][]byte{}
-	for _, l := range strings.Split(string(raw), "\n") {
-		if l == "" || strings.HasPrefix(l, "#") {
-			continue
-		}
-		name, h, ok := strings.Cut(l, " ")
-		require.True(t, ok, l)
-		b, err := hex.DecodeString(h)
-		require.NoError(t, err)
-		fx[name] = b
-	}
+	fx := readSentFixtures(t)
 	var names []string
 	for _, c := range sentCases() {
 		names = append(names, c.name)
@@ -149,4 +146,21 @@ func TestSentFixtureBytes(t *testing.T) {
 	}
 	sort.Strings(names)
 	require.Len(t, fx, len(names), "fixtures without a case")
+}
+
+func readSentFixtures(t testing.TB) map[string][]byte {
+	raw, err := os.ReadFile(sentFixtureFile)
+	require.NoError(t, err)
+	fx := map[string][]byte{}
+	for _, l := range strings.Split(string(raw), "\n") {
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		name, h, ok := strings.Cut(l, " ")
+		require.True(t, ok, l)
+		b, err := hex.DecodeString(h)
+		require.NoError(t, err)
+		fx[name] = b
+	}
+	return fx
 }
