@@ -43,7 +43,7 @@ func Dial(cfg *Config) (*Conn, error) {
 	if cfg == nil {
 		cfg = &Config{}
 	}
-	nc, err := nlconn.Dial(unix.NETLINK_GENERIC, &nlconn.Config{NetNS: cfg.NetNS})
+	nc, err := nlconn.Dial(unix.NETLINK_GENERIC, sockConfig(cfg.NetNS))
 	if err != nil {
 		return nil, fmt.Errorf("ipvs: dial: %w", err)
 	}
@@ -133,7 +133,16 @@ func (c *Conn) getSocket() (*nlconn.Conn, error) {
 		return s, nil
 	}
 	c.poolMu.Unlock()
-	return nlconn.Dial(unix.NETLINK_GENERIC, &nlconn.Config{NetNS: c.cfg.NetNS})
+	return nlconn.Dial(unix.NETLINK_GENERIC, sockConfig(c.cfg.NetNS))
+}
+
+// sockConfig is the configuration of every IPVS socket. IPVS replies are
+// small and its dump datagrams are capped by the kernel at 32 KiB, so
+// datagrams are read straight into a 64 KiB buffer without the size peek:
+// listing costs one dump (two datagrams) per service, and the peek was two
+// of its five syscalls.
+func sockConfig(netns int) *nlconn.Config {
+	return &nlconn.Config{NetNS: netns, RecvSize: 64 << 10}
 }
 
 func (c *Conn) putSocket(s *nlconn.Conn) {
@@ -157,16 +166,14 @@ func payload(m netlink.Message) []byte {
 	return m.Data[4:]
 }
 
-// nested finds the first attribute of type t in a reply.
+// nested finds the first attribute of type t in a reply. The result
+// aliases the message; decoders copy what they keep.
 func nested(m netlink.Message, t uint16) ([]byte, bool, error) {
-	ad, err := netlink.NewAttributeDecoder(payload(m))
-	if err != nil {
-		return nil, false, err
-	}
-	for ad.Next() {
-		if ad.Type() == t {
-			return ad.Bytes(), true, nil
+	w := newWalker(payload(m))
+	for w.next() {
+		if w.kind() == t {
+			return w.data(), true, nil
 		}
 	}
-	return nil, false, ad.Err()
+	return nil, false, w.err
 }

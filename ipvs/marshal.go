@@ -327,12 +327,27 @@ func (d *Destination) encode(ae *netlink.AttributeEncoder, withState bool) {
 // decodeDestination reads a destination; svcFamily is used when the kernel
 // does not say the destination's own family (before Linux 3.18).
 func decodeDestination(b []byte, svcFamily Family) (*Destination, error) {
-	w := newWalker(b)
 	d := &Destination{}
+	st := new(DestinationState)
+	has, err := decodeDestInto(b, svcFamily, d, st)
+	if err != nil {
+		return nil, err
+	}
+	if has {
+		d.State = st
+	}
+	return d, nil
+}
+
+// decodeDestInto decodes into d, and into st the state, reporting whether
+// there was one (d.State is left for the caller to point at st): a list
+// decodes a service's servers into reused scratch space and allocates
+// their states in one block.
+func decodeDestInto(b []byte, svcFamily Family, d *Destination, st *DestinationState) (bool, error) {
+	w := newWalker(b)
 	var (
 		addr          []byte // these alias b and are decoded below
 		fam           = svcFamily
-		st            DestinationState
 		haveState     bool
 		stats, stat64 []byte
 	)
@@ -373,25 +388,22 @@ func decodeDestination(b []byte, svcFamily Family) (*Destination, error) {
 		}
 	}
 	if w.err != nil {
-		return nil, w.err
+		return false, w.err
 	}
 	if addr != nil {
 		a, err := decodeAddr(addr, fam)
 		if err != nil {
-			return nil, err
+			return false, err
 		}
 		d.Addr = a
 	}
 	if stats != nil || stat64 != nil {
 		haveState = true
 		if err := decodeStatsPair(stats, stat64, &st.Stats32, &st.Stats, &st.Has64); err != nil {
-			return nil, err
+			return false, err
 		}
 	}
-	if haveState {
-		d.State = &st
-	}
-	return d, nil
+	return haveState, nil
 }
 
 func (d *Daemon) encode(ae *netlink.AttributeEncoder) {

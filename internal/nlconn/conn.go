@@ -32,6 +32,13 @@ type Config struct {
 	// the sysctl limits when running with CAP_NET_ADMIN). 0 keeps the default
 	// and lets big batches grow them as needed.
 	ReadBuffer, WriteBuffer int
+	// RecvSize, when set, reads each datagram straight into a buffer of
+	// this many bytes, without first peeking at its size: one recvmsg per
+	// datagram instead of two, which matters where syscalls are slow and
+	// replies small (IPVS lists destinations with one dump per service).
+	// A datagram longer than RecvSize is an error, never a silent
+	// truncation; the kernel caps a dump datagram at 32 KiB. 0 peeks.
+	RecvSize int
 }
 
 // transport is what a Conn needs from a socket. The real one is a netlink
@@ -78,7 +85,7 @@ func Dial(protocol int, cfg *Config) (*Conn, error) {
 		nc.Close()
 		return nil, err
 	}
-	t := &sockTransport{nc: nc, raw: raw}
+	t := &sockTransport{nc: nc, raw: raw, fixed: max(cfg.RecvSize, 0)}
 	c := newConn(t)
 	if err := c.SetBuffers(cfg.ReadBuffer, cfg.WriteBuffer); err != nil {
 		nc.Close()
@@ -139,6 +146,9 @@ type sockTransport struct {
 	nc  *netlink.Conn
 	raw syscall.RawConn
 	buf []byte // peek/read scratch; callers are serialised by Conn.mu
+	// fixed is Config.RecvSize: read without peeking into a buffer of
+	// this size (0: peek first).
+	fixed int
 }
 
 func (s *sockTransport) close() error { return s.nc.Close() }
@@ -174,6 +184,9 @@ func (s *sockTransport) recv(ctx context.Context, block bool) ([]byte, error) {
 		n    int
 		rerr error
 	)
+	if s.fixed > 0 {
+		return s.recvFixed(ctx, block)
+	}
 	if s.buf == nil {
 		s.buf = make([]byte, 64*1024)
 	}
@@ -219,6 +232,45 @@ func (s *sockTransport) recv(ctx context.Context, block bool) ([]byte, error) {
 	// per small reply would waste memory on long dumps.
 	out := make([]byte, n)
 	copy(out, buf[:n])
+	return out, nil
+}
+
+// recvFixed is recv without the size peek (Config.RecvSize). MSG_TRUNC
+// makes the kernel return the datagram's real length, so a datagram that
+// did not fit is reported instead of being cut.
+func (s *sockTransport) recvFixed(ctx context.Context, block bool) ([]byte, error) {
+	if len(s.buf) != s.fixed {
+		s.buf = make([]byte, s.fixed)
+	}
+	var (
+		n    int
+		rerr error
+	)
+	flags := unix.MSG_TRUNC
+	if !block {
+		flags |= unix.MSG_DONTWAIT
+	}
+	if err := s.raw.Read(func(fd uintptr) bool {
+		n, _, rerr = unix.Recvfrom(int(fd), s.buf, flags)
+		return !block || rerr != unix.EAGAIN
+	}); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	switch {
+	case rerr == unix.EAGAIN && !block:
+		return nil, nil
+	case rerr == unix.ENOBUFS:
+		return nil, ErrOverrun
+	case rerr != nil:
+		return nil, fmt.Errorf("netlink recvmsg: %w", rerr)
+	case n > len(s.buf):
+		return nil, fmt.Errorf("netlink recvmsg: datagram of %d bytes exceeds Config.RecvSize %d", n, len(s.buf))
+	}
+	out := make([]byte, n)
+	copy(out, s.buf[:n])
 	return out, nil
 }
 

@@ -131,3 +131,30 @@ func itoa(i int) string {
 	}
 	return string(b)
 }
+
+// Config.RecvSize reads without peeking: replies arrive as usual, and a
+// datagram larger than RecvSize is an error, never a truncated message.
+func TestKernelRecvSize(t *testing.T) {
+	ns := nstest.New(t)
+	ctx := context.Background()
+	c, err := nlconn.Dial(unix.NETLINK_NETFILTER, &nlconn.Config{NetNS: ns.FD(), RecvSize: 64 << 10})
+	require.NoError(t, err)
+	defer c.Close()
+	for _, name := range []string{"a", "b", "c"} {
+		_, err := c.Transaction(ctx, unix.NFNL_SUBSYS_NFTABLES, 0, []netlink.Message{newTable(name, 0)})
+		require.NoError(t, err)
+	}
+	require.Equal(t, []string{"a", "b", "c"}, tableNames(t, c))
+
+	small, err := nlconn.Dial(unix.NETLINK_NETFILTER, &nlconn.Config{NetNS: ns.FD(), RecvSize: 32})
+	require.NoError(t, err)
+	defer small.Close()
+	req := nfnl.NewMessage(unix.NFNL_SUBSYS_NFTABLES, unix.NFT_MSG_GETTABLE, 0, nfnl.Header{Family: unix.NFPROTO_UNSPEC}, nil)
+	var derr error
+	for _, err := range small.Dump(ctx, req) {
+		if err != nil {
+			derr = err
+		}
+	}
+	require.ErrorContains(t, derr, "exceeds Config.RecvSize 32")
+}
