@@ -93,7 +93,8 @@ func (s *Set) keyBytes(e *Element) (start, end []byte, err error) {
 			}
 		}
 		ranged := false
-		for i, t := range s.KeyType {
+		for i := range s.KeyType {
+			t := s.keyFieldType(i)
 			var endV any
 			if cEnd != nil {
 				endV = cEnd[i]
@@ -123,14 +124,20 @@ func (s *Set) keyBytes(e *Element) (start, end []byte, err error) {
 	return start, end, nil
 }
 
-// singleKeyType is the type a one-field key is encoded with. Interval
+// singleKeyType is the type a one-field key is encoded with (see
+// keyFieldType).
+func (s *Set) singleKeyType() DataType { return s.keyFieldType(0) }
+
+// keyFieldType is the type field i of the key is encoded with. Interval
 // sets keep host-endian integers (mark, ct state, integer...) big-endian,
 // as nft 1.0.6 sends them (measured: `add element ip t m { 0x10-0x20 }`
-// in a `type mark; flags interval` set sends 00 00 00 10 and 00 00 00 21):
+// in a `type mark; flags interval` set sends 00 00 00 10 and 00 00 00 21,
+// and `192.0.2.0/24 . 0x10-0x20` in a `type ipv4_addr . mark; flags
+// interval` set sends the mark fields as 00 00 00 10 and 00 00 00 20):
 // the kernel orders interval elements by memcmp, which only works on
-// big-endian bytes.
-func (s *Set) singleKeyType() DataType {
-	t := s.KeyType[0]
+// big-endian bytes. Non-interval sets keep them host-endian.
+func (s *Set) keyFieldType(i int) DataType {
+	t := s.KeyType[i]
 	if s.Flags&SetInterval != 0 && t.ByteOrder == HostEndian && t.ID != typeIfname && t.Len > 1 {
 		t.ByteOrder = BigEndian
 	}
@@ -544,7 +551,8 @@ func (s *Set) decodeKey(b []byte) any {
 		return decodeValue(s.singleKeyType(), b)
 	}
 	c := make(Concat, 0, len(s.KeyType))
-	for _, t := range s.KeyType {
+	for i := range s.KeyType {
+		t := s.keyFieldType(i)
 		l := int((t.Len + 3) &^ 3)
 		if t.Len == 0 || l > len(b) {
 			return clone(b)

@@ -260,12 +260,19 @@ func (s *Set) udata() ([]byte, error) {
 	}
 	if len(s.KeyTypeof) > 0 {
 		raw = udataSet(raw, udataSetKeyTypeof, typeofUdata(s.KeyTypeof))
+	} else if len(s.KeyType) > 1 && s.UserData == nil && !s.listed {
+		// nft 1.0.6 stores a concatenation declared with `type a . b`
+		// as a typeof concat without fields (measured); it prints the
+		// key types all the same.
+		raw = udataSet(raw, udataSetKeyTypeof, append(udataU32(udataTypeofExpr, typeofKindConcat), udataTLV(udataTypeofData, nil)...))
 	}
 	if len(s.DataTypeof) > 0 {
 		raw = udataSet(raw, udataSetDataTypeof, typeofUdata(s.DataTypeof))
-		if !s.listed && !udataHas(raw, udataSetDataIntvl) {
-			put(udataSetDataIntvl, 0) // nft writes it with a data typeof
-		}
+	}
+	if s.DataType.ID != 0 && !s.listed && !udataHas(raw, udataSetDataIntvl) {
+		// nft 1.0.6 writes "data is not an interval" for every map, with
+		// or without typeof (measured); the TLVs stay in type order.
+		put(udataSetDataIntvl, 0)
 	}
 	return udataWithComment(raw, udataSetComment, s.Comment)
 }
