@@ -47,3 +47,22 @@ func ExampleEncode_invalid() {
 	fmt.Println(err)
 	// Output: expression 0 (cmp): invalid nf_tables expression: cmp source register 42 is not an nf_tables register
 }
+
+// An Inner expression (nft 1.1's `vxlan ip saddr 192.0.2.1`): a payload
+// load run on the packet inside a VXLAN tunnel, nested in the inner
+// expression and decoded back typed.
+func ExampleInner() {
+	rule := []expr.Any{
+		&expr.Inner{Type: expr.InnerVXLAN, Flags: expr.InnerHdrSize | expr.InnerLL | expr.InnerNH, HdrSize: 8,
+			Expr: &expr.Payload{Base: expr.NetworkHeader, Offset: 12, Len: 4, DestRegister: expr.Reg1}},
+		&expr.Cmp{Op: expr.CmpEq, Register: expr.Reg1, Data: []byte{192, 0, 2, 1}},
+	}
+	b, err := expr.Encode(rule)
+	if err != nil {
+		panic(err)
+	}
+	back, _ := expr.Decode(b)
+	in := back[0].(*expr.Inner)
+	fmt.Println(in.Type, in.Flags, in.Expr.Name(), in.Expr.(*expr.Payload).Offset)
+	// Output: vxlan hdrsize,ll,nh payload 12
+}

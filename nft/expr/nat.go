@@ -78,10 +78,13 @@ func checkOptRegPair(field string, min, max Register) error {
 		}
 		return nil
 	}
-	if err := checkReg(field+" min", min, 1, false); err != nil {
-		return err
+	// The field names are only built on failure: concatenating them up
+	// front cost two allocations per decoded nat/dup expression (the
+	// decoder validates every typed expression).
+	if checkReg("", min, 1, false) != nil {
+		return checkReg(field+" min", min, 1, false)
 	}
-	if max != 0 {
+	if max != 0 && checkReg("", max, 1, false) != nil {
 		return checkReg(field+" max", max, 1, false)
 	}
 	return nil
