@@ -4,12 +4,8 @@ import (
 	"context"
 	"errors"
 
-	"github.com/mdlayher/netlink"
-	"golang.org/x/sys/unix"
-
-	"github.com/nfkit/nfkit/internal/attr"
-	"github.com/nfkit/nfkit/internal/nfnl"
 	"github.com/nfkit/nfkit/internal/nlconn"
+	"github.com/nfkit/nfkit/nft"
 )
 
 // Batch collects changes applied by Commit as ONE nf_tables transaction:
@@ -17,38 +13,68 @@ import (
 // method validates its input and queues nothing when it returns an error.
 // A Batch is not safe for concurrent use.
 //
+// A Batch is a list of package nft operations (tables, chains, rules whose
+// expressions this package encodes in iptables-nft's exact bytes, see
+// nft.Rule.SetRawExprs). AppendTo adds them to an nft.Batch, so one
+// transaction can mix iptables rules and native nf_tables objects.
+//
 // Operations that need to know what is in the kernel (insert at a
 // position, delete by specification or number, rename, zero) are methods
 // of Conn, which reads the chain first.
 type Batch struct {
-	msgs    []netlink.Message
+	ops     []bop
 	created map[string]bool
-	// lines tags every message with the restore input line that made it
-	// (0 outside Restore), so a kernel error names the line.
-	lines  []int
+	// line is the restore input line the next operation comes from (0
+	// outside Restore), so a kernel error names the line.
 	line   int
 	ruleID uint32
+	// compat holds the NFTA_RULE_COMPAT values rules share (one per
+	// protocol and inversion): nft only reads them.
+	compat map[uint32]*nft.RuleCompat
+}
+
+type opKind uint8
+
+const (
+	opAddTable opKind = iota
+	opDelTable
+	opAddChain    // NEWCHAIN with NLM_F_CREATE: create or update
+	opCreateChain // ... and NLM_F_EXCL
+	opDelChain
+	opFlushChain
+	opFlushTable
+	opRenameChain
+	opAppendRule
+	opInsertRule
+	opReplaceRule
+	opDelRule
+)
+
+// bop is one queued operation. Rules refer to each other by batch-local
+// ids (id, posID); AppendTo turns them into NFTA_RULE_ID values.
+type bop struct {
+	kind    opKind
+	line    int
+	table   *nft.Table
+	chain   *nft.Chain
+	rule    *nft.Rule
+	newName string
+	id      uint32 // the rule's local id (new rules; deletes by id)
+	posID   uint32 // the local id of the rule to place it next to
 }
 
 // NewBatch returns an empty batch.
 func NewBatch() *Batch { return &Batch{created: map[string]bool{}} }
 
-// Len is the number of netlink messages queued.
-func (b *Batch) Len() int { return len(b.msgs) }
+// Len is the number of nf_tables operations queued.
+func (b *Batch) Len() int { return len(b.ops) }
 
-func (b *Batch) push(m netlink.Message) {
+func (b *Batch) push(o bop) {
 	if b.created == nil {
 		b.created = map[string]bool{}
 	}
-	b.msgs = append(b.msgs, m)
-	b.lines = append(b.lines, b.line)
-}
-
-func msg(cmd uint8, flags netlink.HeaderFlags, f Family, fn func(ae *netlink.AttributeEncoder)) netlink.Message {
-	ae := attr.NewEncoder()
-	fn(ae)
-	b, _ := ae.Encode()
-	return nfnl.NewMessage(unix.NFNL_SUBSYS_NFTABLES, cmd, flags, nfnl.Header{Family: uint8(f)}, b)
+	o.line = b.line
+	b.ops = append(b.ops, o)
 }
 
 func tableKey(f Family, table string) string { return f.String() + " " + table }
@@ -65,55 +91,43 @@ func (b *Batch) ensure(f Family, table, chain string) error {
 	}
 	key := tableKey(f, table)
 	if !b.created[key] {
-		b.push(msg(unix.NFT_MSG_NEWTABLE, netlink.Create, f, func(ae *netlink.AttributeEncoder) {
-			ae.String(unix.NFTA_TABLE_NAME, table)
-		}))
+		b.push(bop{kind: opAddTable, table: &nft.Table{Family: nft.Family(f), Name: table}})
 		b.created[key] = true
 	}
 	bc, isBuiltin := bt[chain]
 	if !isBuiltin || b.created[key+"/"+chain] {
 		return nil
 	}
-	b.push(builtinChainMsg(f, table, chain, bc, "", nil))
+	b.push(bop{kind: opAddChain, chain: builtinChain(f, table, chain, bc, "", nil)})
 	b.created[key+"/"+chain] = true
 	return nil
 }
 
-// builtinChainMsg creates or updates a base chain. policy "" leaves the
-// policy out; counters nil leaves the chain without kernel counters (as
-// `iptables -A` creates it), non-nil sets them (as a restore `:CHAIN` line
-// does, always).
-func builtinChainMsg(f Family, table, chain string, bc builtin, policy string, counters *Counters) netlink.Message {
-	return msg(unix.NFT_MSG_NEWCHAIN, netlink.Create, f, func(ae *netlink.AttributeEncoder) {
-		ae.String(unix.NFTA_CHAIN_TABLE, table)
-		ae.String(unix.NFTA_CHAIN_NAME, chain)
-		nest(ae, unix.NFTA_CHAIN_HOOK, func(h *netlink.AttributeEncoder) error {
-			h.Uint32(unix.NFTA_HOOK_HOOKNUM, bc.hook)
-			h.Uint32(unix.NFTA_HOOK_PRIORITY, uint32(bc.prio))
-			return nil
-		})
-		switch policy {
-		case "ACCEPT":
-			ae.Uint32(unix.NFTA_CHAIN_POLICY, 1)
-		case "DROP":
-			ae.Uint32(unix.NFTA_CHAIN_POLICY, 0)
-		}
-		ae.String(unix.NFTA_CHAIN_TYPE, bc.ctype)
-		if counters != nil {
-			nest(ae, unix.NFTA_CHAIN_COUNTERS, func(c *netlink.AttributeEncoder) error {
-				c.Uint64(unix.NFTA_COUNTER_BYTES, counters.Bytes)
-				c.Uint64(unix.NFTA_COUNTER_PACKETS, counters.Packets)
-				return nil
-			})
-		}
-	})
+// builtinChain is a base chain as iptables-nft creates or updates it.
+// policy "" leaves the policy out; counters nil leaves the chain without
+// kernel counters (as `iptables -A` creates it), non-nil sets them (as a
+// restore `:CHAIN` line does, always).
+func builtinChain(f Family, table, chain string, bc builtin, policy string, counters *Counters) *nft.Chain {
+	c := &nft.Chain{Family: nft.Family(f), Table: table, Name: chain, Type: nft.ChainType(bc.ctype),
+		Hook: nft.HookPrerouting + nft.Hook(bc.hook), Priority: bc.prio}
+	switch policy {
+	case "ACCEPT":
+		c.Policy = nft.PolicyAccept
+	case "DROP":
+		c.Policy = nft.PolicyDrop
+	}
+	if counters != nil {
+		c.WriteCounters = true
+		c.Counters = nft.Counters{Packets: counters.Packets, Bytes: counters.Bytes}
+	}
+	return c
 }
 
 // targetTables are the tables a target may be used in.
 var targetTables = map[string][]string{
 	"DNAT": {"nat"}, "SNAT": {"nat"}, "MASQUERADE": {"nat"}, "REDIRECT": {"nat"}, "NETMAP": {"nat"},
 	"DSCP": {"mangle"}, "TOS": {"mangle"}, "TTL": {"mangle"}, "HL": {"mangle"}, "CHECKSUM": {"mangle"},
-	"CLASSIFY": {"mangle"}, "CT": {"raw"},
+	"CLASSIFY": {"mangle"}, "CT": {"raw"}, "TPROXY": {"mangle"},
 }
 
 func checkTargetTable(r *Rule) error {
@@ -146,7 +160,9 @@ func ruleExprs(f Family, r *Rule) ([]byte, error) {
 	if err := checkTargetTable(r); err != nil {
 		return nil, err
 	}
-	var e enc
+	// 512 bytes hold a typical rule (kube-proxy's are 200-450): one
+	// allocation instead of a chain of growing copies.
+	e := enc{w: nlw{b: make([]byte, 0, 512)}}
 	if err := e.rule(f, r); err != nil {
 		return nil, err
 	}
@@ -164,62 +180,63 @@ type rulePos struct {
 	ID      uint32
 }
 
-// newRule queues r; it returns the batch-local rule id (NFTA_RULE_ID),
-// which later operations of the same batch use to refer to the rule.
+// compatFor returns the shared NFTA_RULE_COMPAT value for r. iptables-nft
+// 1.8.9 attaches it to every rule (nft_ipv4_add / nft_ipv6_add).
+func (b *Batch) compatFor(r *Rule) *nft.RuleCompat {
+	var flags uint32
+	if r.ProtoInvert {
+		flags = 2 // NFT_RULE_COMPAT_F_INV
+	}
+	k := uint32(r.Protocol)<<8 | flags
+	if c, ok := b.compat[k]; ok {
+		return c
+	}
+	if b.compat == nil {
+		b.compat = map[uint32]*nft.RuleCompat{}
+	}
+	c := &nft.RuleCompat{Proto: uint32(r.Protocol), Flags: flags}
+	b.compat[k] = c
+	return c
+}
+
+// newRule queues r with its encoded expressions; it returns the
+// batch-local rule id, which later operations of the same batch use to
+// refer to the rule.
 func (b *Batch) newRule(f Family, r *Rule, exprs []byte, pos rulePos) (uint32, error) {
 	if err := b.ensure(f, r.table(), r.Chain); err != nil {
 		return 0, err
 	}
-	var compatFlags uint32
-	if r.ProtoInvert {
-		compatFlags = 2 // NFT_RULE_COMPAT_F_INV
-	}
-	flags := netlink.Create
+	nr := &nft.Rule{Family: nft.Family(f), Table: r.table(), Chain: r.Chain, Compat: b.compatFor(r)}
+	nr.SetRawExprs(exprs)
+	o := bop{kind: opInsertRule, rule: nr}
 	switch {
 	case pos.Replace:
-		flags = netlink.Replace
+		o.kind = opReplaceRule
+		nr.Handle = pos.Handle
 	case pos.Append:
-		flags |= netlink.Append
+		o.kind = opAppendRule
+	}
+	if !pos.Replace {
+		if pos.Handle != 0 {
+			nr.Position = pos.Handle
+		} else {
+			o.posID = pos.ID
+		}
 	}
 	b.ruleID++
-	id := b.ruleID
-	var w nlw
-	w.b = make([]byte, 0, len(exprs)+128)
-	w.str(unix.NFTA_RULE_TABLE, r.table())
-	w.str(unix.NFTA_RULE_CHAIN, r.Chain)
-	if pos.Replace {
-		w.u64(unix.NFTA_RULE_HANDLE, pos.Handle)
-	} else if pos.Handle != 0 {
-		w.u64(unix.NFTA_RULE_POSITION, pos.Handle)
-	}
-	w.bytes(unix.NFTA_RULE_EXPRESSIONS, exprs)
-	n := w.begin(unix.NFTA_RULE_COMPAT)
-	w.u32(unix.NFTA_RULE_COMPAT_PROTO, uint32(r.Protocol))
-	w.u32(unix.NFTA_RULE_COMPAT_FLAGS, compatFlags)
-	w.end(n)
-	w.u32(unix.NFTA_RULE_ID, id)
-	if pos.ID != 0 && !pos.Replace {
-		w.u32(nftaRulePositionID, pos.ID)
-	}
-	b.push(nfnl.NewMessage(unix.NFNL_SUBSYS_NFTABLES, unix.NFT_MSG_NEWRULE, flags, nfnl.Header{Family: uint8(f)}, w.b))
-	return id, nil
+	o.id = b.ruleID
+	b.push(o)
+	return o.id, nil
 }
-
-// nftaRulePositionID is NFTA_RULE_POSITION_ID (not in x/sys/unix).
-const nftaRulePositionID = 10
 
 // delRule queues the deletion of the rule with handle h, or of the rule
 // added earlier in this batch with id.
 func (b *Batch) delRule(f Family, table, chain string, h uint64, id uint32) {
-	b.push(msg(unix.NFT_MSG_DELRULE, 0, f, func(ae *netlink.AttributeEncoder) {
-		ae.String(unix.NFTA_RULE_TABLE, table)
-		ae.String(unix.NFTA_RULE_CHAIN, chain)
-		if h != 0 {
-			ae.Uint64(unix.NFTA_RULE_HANDLE, h)
-		} else {
-			ae.Uint32(unix.NFTA_RULE_ID, id)
-		}
-	}))
+	o := bop{kind: opDelRule, rule: &nft.Rule{Family: nft.Family(f), Table: table, Chain: chain, Handle: h}}
+	if h == 0 {
+		o.id = id
+	}
+	b.push(o)
 }
 
 // Append adds r at the end of its chain, like `iptables -t TABLE -A CHAIN
@@ -271,18 +288,83 @@ func checkTableChain(f Family, table, chain string) error {
 	return nil
 }
 
+// RuleIDBase is the lowest NFTA_RULE_ID that AppendTo gives the rules of
+// an iptables Batch: rule ids chosen by the caller for native rules of
+// the same nft.Batch must stay below it.
+const RuleIDBase = 1 << 31
+
+// AppendTo adds the batch's operations, in order, to nb, so that they
+// commit in nb's transaction together with whatever else nb holds
+// (native nft tables, sets, rules). Rules of this batch that refer to
+// each other (an insert before a rule of the same batch, a delete of
+// one) use NFTA_RULE_IDs from RuleIDBase upwards, distinct for every
+// Batch appended to the same nb. b itself is not changed and can be
+// appended again or committed.
+func (b *Batch) AppendTo(nb *nft.Batch) {
+	b.appendTo(nb, RuleIDBase|uint32(nb.Len()))
+}
+
+// appendTo adds the operations to nb with rule ids base+local id.
+func (b *Batch) appendTo(nb *nft.Batch, base uint32) {
+	id := func(local uint32) uint32 {
+		if local == 0 {
+			return 0
+		}
+		return base + local
+	}
+	for i := range b.ops {
+		o := &b.ops[i]
+		switch o.kind {
+		case opAddTable:
+			nb.AddTable(o.table)
+		case opDelTable:
+			nb.DeleteTable(o.table)
+		case opAddChain:
+			nb.AddChain(o.chain)
+		case opCreateChain:
+			nb.CreateChain(o.chain)
+		case opDelChain:
+			nb.DeleteChain(o.chain)
+		case opFlushChain:
+			nb.FlushChain(o.chain)
+		case opFlushTable:
+			nb.FlushTable(o.table)
+		case opRenameChain:
+			nb.RenameChain(o.chain, o.newName)
+		case opAppendRule, opInsertRule, opReplaceRule:
+			o.rule.ID, o.rule.PositionID = id(o.id), id(o.posID)
+			switch o.kind {
+			case opAppendRule:
+				nb.AddRule(o.rule)
+			case opInsertRule:
+				nb.InsertRule(o.rule)
+			default:
+				nb.ReplaceRule(o.rule)
+			}
+		case opDelRule:
+			o.rule.ID = id(o.id)
+			nb.DeleteRule(o.rule)
+		}
+	}
+}
+
 // Commit applies the batch as one atomic nf_tables transaction: all of it
 // or, on error, nothing. The batch is emptied after a successful commit.
+// To commit iptables changes together with native nf_tables ones, use
+// AppendTo and nft.Batch.Commit instead.
 func (c *Conn) Commit(ctx context.Context, b *Batch) error {
-	if len(b.msgs) == 0 {
+	if len(b.ops) == 0 {
 		return nil
 	}
-	if _, err := c.c.Transaction(ctx, unix.NFNL_SUBSYS_NFTABLES, 0, b.msgs); err != nil {
+	nb := c.n.NewBatch()
+	nb.NoEcho = true // iptables needs no handles back; echoes cost a reply per rule
+	b.appendTo(nb, 0)
+	if err := nb.Commit(ctx); err != nil {
 		var ne *nlconn.Error
-		if errors.As(err, &ne) && ne.Index >= 0 && ne.Index < len(b.lines) && b.lines[ne.Index] > 0 {
-			return &LineError{Line: b.lines[ne.Index], Err: nlconn.WithContext(err, "restore", "iptables batch", nil)}
+		if errors.As(err, &ne) && ne.Index >= 0 && ne.Index < len(b.ops) && b.ops[ne.Index].line > 0 {
+			return &LineError{Line: b.ops[ne.Index].line, Err: err}
 		}
-		return nlconn.WithContext(err, "commit", "iptables batch", nil)
+		return err
 	}
 	*b = Batch{created: map[string]bool{}}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nfkit/nfkit/internal/nstest"
+	"github.com/nfkit/nfkit/nft"
 )
 
 // Side-by-side benchmarks against iptables-nft 1.8.9 on a kube-proxy
@@ -225,4 +226,27 @@ func processCPU() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkKubePlan is the I/O-free part of a full Restore: parsing the
+// kube-proxy ruleset and planning its batch, then adding the batch to an
+// nft.Batch (AppendTo), without committing.
+func BenchmarkKubePlan(b *testing.B) {
+	in := kubeRuleset(kubeServices(benchSvcs, benchEps))
+	ctx := context.Background()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		tables, err := parseRestore(strings.NewReader(in), IPv4, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		batch := NewBatch()
+		p := &planner{b: batch, f: IPv4, opt: &RestoreOptions{}}
+		for i := range tables {
+			if err := p.doTable(ctx, &tables[i]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		batch.AppendTo((*nft.Conn)(nil).NewBatch())
+	}
 }

@@ -1,9 +1,6 @@
 package iptables
 
-import (
-	"github.com/mdlayher/netlink"
-	"golang.org/x/sys/unix"
-)
+import "github.com/nfkit/nfkit/nft"
 
 // Chain is an iptables chain as iptables-save lists it: `:NAME POLICY
 // [PACKETS:BYTES]`.
@@ -38,15 +35,12 @@ func (b *Batch) NewChain(f Family, table, chain string) error {
 	if err := b.ensure(f, table, ""); err != nil {
 		return err
 	}
-	b.push(userChainMsg(f, table, chain, netlink.Create|netlink.Excl))
+	b.push(bop{kind: opCreateChain, chain: userChain(f, table, chain)})
 	return nil
 }
 
-func userChainMsg(f Family, table, chain string, flags netlink.HeaderFlags) netlink.Message {
-	return msg(unix.NFT_MSG_NEWCHAIN, flags, f, func(ae *netlink.AttributeEncoder) {
-		ae.String(unix.NFTA_CHAIN_TABLE, table)
-		ae.String(unix.NFTA_CHAIN_NAME, chain)
-	})
+func userChain(f Family, table, chain string) *nft.Chain {
+	return &nft.Chain{Family: nft.Family(f), Table: table, Name: chain}
 }
 
 // DeleteChain deletes an empty, unreferenced user-defined chain, like
@@ -58,10 +52,7 @@ func (b *Batch) DeleteChain(f Family, table, chain string) error {
 	if _, ok := isBuiltin(table, chain); ok {
 		return invalid("cannot delete built-in chain %q", chain)
 	}
-	b.push(msg(unix.NFT_MSG_DELCHAIN, 0, f, func(ae *netlink.AttributeEncoder) {
-		ae.String(unix.NFTA_CHAIN_TABLE, table)
-		ae.String(unix.NFTA_CHAIN_NAME, chain)
-	}))
+	b.push(bop{kind: opDelChain, chain: userChain(f, table, chain)})
 	return nil
 }
 
@@ -80,12 +71,11 @@ func (b *Batch) FlushChain(f Family, table, chain string) error {
 }
 
 func (b *Batch) flush(f Family, table, chain string) {
-	b.push(msg(unix.NFT_MSG_DELRULE, 0, f, func(ae *netlink.AttributeEncoder) {
-		ae.String(unix.NFTA_RULE_TABLE, table)
-		if chain != "" {
-			ae.String(unix.NFTA_RULE_CHAIN, chain)
-		}
-	}))
+	if chain == "" {
+		b.push(bop{kind: opFlushTable, table: &nft.Table{Family: nft.Family(f), Name: table}})
+		return
+	}
+	b.push(bop{kind: opFlushChain, chain: userChain(f, table, chain)})
 }
 
 // SetPolicy sets the policy of a built-in chain ("ACCEPT" or "DROP"),
@@ -105,7 +95,7 @@ func (b *Batch) SetPolicy(f Family, table, chain, policy string) error {
 	if err := b.ensure(f, table, ""); err != nil {
 		return err
 	}
-	b.push(builtinChainMsg(f, table, chain, bc, policy, nil))
+	b.push(bop{kind: opAddChain, chain: builtinChain(f, table, chain, bc, policy, nil)})
 	b.created[tableKey(f, table)+"/"+chain] = true
 	return nil
 }
@@ -113,9 +103,5 @@ func (b *Batch) SetPolicy(f Family, table, chain, policy string) error {
 // renameChain renames the chain with nf_tables handle h (the kernel
 // renames when NEWCHAIN carries both a handle and a new name).
 func (b *Batch) renameChain(f Family, table string, h uint64, newName string) {
-	b.push(msg(unix.NFT_MSG_NEWCHAIN, 0, f, func(ae *netlink.AttributeEncoder) {
-		ae.String(unix.NFTA_CHAIN_TABLE, table)
-		ae.Uint64(unix.NFTA_CHAIN_HANDLE, h)
-		ae.String(unix.NFTA_CHAIN_NAME, newName)
-	}))
+	b.push(bop{kind: opRenameChain, chain: &nft.Chain{Family: nft.Family(f), Table: table, Handle: h}, newName: newName})
 }

@@ -4,10 +4,7 @@ import (
 	"encoding/binary"
 	"strings"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
-
-	"github.com/nfkit/nfkit/internal/attr"
 )
 
 // This file turns a Rule into the nf_tables expressions iptables-nft 1.8.9
@@ -23,31 +20,24 @@ type xpr struct {
 // enc builds an NFTA_RULE_EXPRESSIONS payload in place: one
 // NFTA_LIST_ELEM per expression, each holding its name and its data.
 type enc struct {
-	w    nlw
-	offs [][3]int // per expression: element start, data start, data end (for list)
-	name []string
+	w nlw
 }
 
 // begin opens the element of an expression called name and its data nest.
 func (e *enc) begin(name string) (int, int) {
 	el := e.w.begin(unix.NFTA_LIST_ELEM)
 	e.w.str(unix.NFTA_EXPR_NAME, name)
-	e.name = append(e.name, name)
 	return el, e.w.begin(unix.NFTA_EXPR_DATA)
 }
 
 func (e *enc) end(el, data int) {
 	e.w.end(data)
 	e.w.end(el)
-	e.offs = append(e.offs, [3]int{el, data + 4, len(e.w.b)})
 }
 
 // list returns the expressions as (name, data) pairs (tests, Fuzz).
 func (e *enc) list() []xpr {
-	out := make([]xpr, len(e.offs))
-	for i, o := range e.offs {
-		out[i] = xpr{e.name[i], e.w.b[o[1]:o[2]]}
-	}
+	out, _ := unmarshalExprs(e.w.b)
 	return out
 }
 
@@ -310,18 +300,4 @@ func marshalExprs(list []xpr) ([]byte, error) {
 		w.end(el)
 	}
 	return w.b, nil
-}
-
-// nest writes a nested attribute without NLA_F_NESTED: libmnl (and so
-// iptables-nft) does not set it, and the kernel dumps nests without it.
-func nest(ae *netlink.AttributeEncoder, typ uint16, fn func(*netlink.AttributeEncoder) error) {
-	in := attr.NewEncoder()
-	err := fn(in)
-	b, err2 := in.Encode()
-	ae.Do(typ, func() ([]byte, error) {
-		if err != nil {
-			return nil, err
-		}
-		return b, err2
-	})
 }

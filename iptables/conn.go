@@ -4,9 +4,6 @@ import (
 	"errors"
 	"sync"
 
-	"golang.org/x/sys/unix"
-
-	"github.com/nfkit/nfkit/internal/nlconn"
 	"github.com/nfkit/nfkit/nft"
 )
 
@@ -18,8 +15,7 @@ type Config struct {
 // Conn talks nf_tables to the kernel for iptables rules. It is safe for
 // concurrent use.
 type Conn struct {
-	c     *nlconn.Conn // writes: iptables' own messages (see batch.go)
-	n     *nft.Conn    // reads: tables, chains and rules through package nft
+	n     *nft.Conn // reads and writes through package nft (see batch.go)
 	netns int
 
 	// dumpers are extra read sockets, opened on the first Save: a netlink
@@ -50,26 +46,20 @@ func (c *Conn) pool() ([]*nft.Conn, error) {
 
 // Dial opens a netfilter netlink socket (in cfg.NetNS when set).
 func Dial(cfg *Config) (*Conn, error) {
-	var nc nlconn.Config
+	var netns int
 	if cfg != nil {
-		nc.NetNS = cfg.NetNS
+		netns = cfg.NetNS
 	}
-	c, err := nlconn.Dial(unix.NETLINK_NETFILTER, &nc)
+	n, err := nft.Dial(&nft.Config{NetNS: netns})
 	if err != nil {
 		return nil, err
 	}
-	n, err := nft.Dial(&nft.Config{NetNS: nc.NetNS})
-	if err != nil {
-		c.Close()
-		return nil, err
-	}
-	return &Conn{c: c, n: n, netns: nc.NetNS}, nil
+	return &Conn{n: n, netns: netns}, nil
 }
 
 // Close closes the sockets.
 func (c *Conn) Close() error {
-	err := c.c.Close()
-	errs := []error{err, c.n.Close()}
+	errs := []error{c.n.Close()}
 	c.mu.Lock()
 	for _, d := range c.dumpers {
 		errs = append(errs, d.Close())

@@ -132,8 +132,6 @@ func dataOf(b []byte) []byte {
 	return nil
 }
 
-var errForeignShape = errors.New("shape not written by iptables-nft")
-
 var zeros [64]byte
 
 func allZero(b []byte) bool {

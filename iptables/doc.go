@@ -5,11 +5,15 @@
 // Rule.String, Save) and applies iptables-restore input (Restore) without
 // any binary and without the xtables lock.
 //
-// Writes use this package's own nf_tables messages on internal/nlconn
-// (one encoder for iptables' tables, chains and rules, checked byte for
-// byte against captured iptables-nft fixtures); reads go through package
-// nft (tables, chains, rules), with rule expressions decoded by this
-// package.
+// iptables builds on package nft. Writes are nft.Batch operations:
+// tables, chains (base chain counters with Chain.WriteCounters, -E with
+// Batch.RenameChain) and rules whose expressions this package encodes
+// itself in the exact bytes iptables-nft sends (nft.Rule.SetRawExprs,
+// nft.Rule.Compat, rule ids and PositionID for positions inside one
+// batch). Batch.AppendTo and Conn.PlanRestore put iptables changes into
+// a caller's nft.Batch, so iptables rules and native nf_tables objects
+// commit in one transaction. Reads go through package nft too (tables,
+// chains, rules), with rule expressions decoded by this package.
 //
 // # Extensions
 //

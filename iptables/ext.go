@@ -102,7 +102,6 @@ func newWB(size int) *wb { return &wb{b: make([]byte, xtAlign(size))} }
 func (w *wb) u8(off int, v uint8)   { w.b[off] = v }
 func (w *wb) u16(off int, v uint16) { binary.LittleEndian.PutUint16(w.b[off:], v) }
 func (w *wb) u32(off int, v uint32) { binary.LittleEndian.PutUint32(w.b[off:], v) }
-func (w *wb) u64(off int, v uint64) { binary.LittleEndian.PutUint64(w.b[off:], v) }
 func (w *wb) be16(off int, v uint16) {
 	binary.BigEndian.PutUint16(w.b[off:], v)
 }
@@ -145,12 +144,6 @@ func (r *rb) u32(off int) uint32 {
 		return 0
 	}
 	return binary.LittleEndian.Uint32(r.b[off:])
-}
-func (r *rb) u64(off int) uint64 {
-	if !r.need(off, 8) {
-		return 0
-	}
-	return binary.LittleEndian.Uint64(r.b[off:])
 }
 func (r *rb) be16(off int) uint16 {
 	if !r.need(off, 2) {

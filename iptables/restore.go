@@ -8,9 +8,6 @@ import (
 	"io"
 	"io/fs"
 
-	"github.com/mdlayher/netlink"
-	"golang.org/x/sys/unix"
-
 	"github.com/nfkit/nfkit/nft"
 )
 
@@ -47,21 +44,38 @@ func (c *Conn) Restore(ctx context.Context, r io.Reader, f Family, opt *RestoreO
 	if opt == nil {
 		opt = &RestoreOptions{}
 	}
+	b, err := c.PlanRestore(ctx, r, f, opt)
+	if err != nil || opt.Test {
+		return err
+	}
+	return c.Commit(ctx, b)
+}
+
+// PlanRestore does everything Restore does except committing: it parses
+// the input, reads what a NoFlush restore needs to know (the chains that
+// -D/-R/-I N address, the chain list for -X and -E) and returns the
+// Batch. Commit it with Conn.Commit, or add it with Batch.AppendTo to an
+// nft.Batch to apply it in one transaction with native nf_tables changes,
+// like `iptables-nft-restore` and `nft -f` in one atomic step. opt.Test is
+// ignored. A concurrent change between the read and the commit can make
+// the commit fail, never hit another rule.
+func (c *Conn) PlanRestore(ctx context.Context, r io.Reader, f Family, opt *RestoreOptions) (*Batch, error) {
+	if opt == nil {
+		opt = &RestoreOptions{}
+	}
 	tables, err := parseRestore(r, f, opt.Counters)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	b := NewBatch()
 	p := &planner{c: c, b: b, f: f, opt: opt}
 	for i := range tables {
 		if err := p.doTable(ctx, &tables[i]); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	if opt.Test {
-		return nil
-	}
-	return c.Commit(ctx, b)
+	b.line = 0
+	return b, nil
 }
 
 // simRule is a rule of a chain whose contents the planner follows: one
@@ -104,9 +118,7 @@ func (p *planner) doTable(ctx context.Context, t *rtable) error {
 		if err := p.b.ensure(p.f, t.name, ""); err != nil {
 			return err
 		}
-		p.b.push(msg(unix.NFT_MSG_DELTABLE, 0, p.f, func(ae *netlink.AttributeEncoder) {
-			ae.String(unix.NFTA_TABLE_NAME, t.name)
-		}))
+		p.b.push(bop{kind: opDelTable, table: &nft.Table{Family: nft.Family(p.f), Name: t.name}})
 		p.forget(t.name)
 	} else if err := p.readAhead(ctx, t); err != nil {
 		return err
@@ -219,7 +231,7 @@ func (p *planner) cmd(c *rcmd) error {
 				pol = ""
 			}
 			ctrs := c.ctrs
-			b.push(builtinChainMsg(f, table, c.chain, bc, pol, &ctrs))
+			b.push(bop{kind: opAddChain, chain: builtinChain(f, table, c.chain, bc, pol, &ctrs)})
 			b.created[tableKey(f, table)+"/"+c.chain] = true
 			return nil
 		}
@@ -229,10 +241,10 @@ func (p *planner) cmd(c *rcmd) error {
 		if p.opt.NoFlush {
 			// Create it if missing, else flush it: two idempotent
 			// messages instead of reading whether it exists.
-			b.push(userChainMsg(f, table, c.chain, netlink.Create))
+			b.push(bop{kind: opAddChain, chain: userChain(f, table, c.chain)})
 			b.flush(f, table, c.chain)
 		} else {
-			b.push(userChainMsg(f, table, c.chain, netlink.Create|netlink.Excl))
+			b.push(bop{kind: opCreateChain, chain: userChain(f, table, c.chain)})
 		}
 		p.known[c.chain] = nil
 		p.users[c.chain] = true

@@ -109,14 +109,6 @@ func (p *optParser) value(opt string) (string, error) {
 	return v, nil
 }
 
-// peekValue returns the next argument if it does not look like an option.
-func (p *optParser) peekValue() (string, bool) {
-	if p.i < len(p.args) && !strings.HasPrefix(p.args[p.i], "-") && p.args[p.i] != "!" {
-		return p.args[p.i], true
-	}
-	return "", false
-}
-
 func (p *optParser) uint(opt string, min, max uint64) (uint64, error) {
 	s, err := p.value(opt)
 	if err != nil {
