@@ -135,7 +135,7 @@ func decodeEvent(m nlMessage) (Event, bool, error) {
 	isNew := m.Header.Flags&(nlCreate|nlExcl) != 0
 	switch {
 	case subsys == unix.NFNL_SUBSYS_CTNETLINK && (cmd == ctMsgNew || cmd == ctMsgDelete):
-		f, err := unmarshalFlowMessage(m)
+		f, err := unmarshalFlowMessage(m, nil)
 		if err != nil {
 			return Event{}, false, err
 		}

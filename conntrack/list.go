@@ -69,12 +69,13 @@ func (c *Conn) dump(ctx context.Context, cmd uint8, filter Filter, op string) it
 // dumpOne streams one dump request; it returns false when the consumer
 // stopped or the dump failed.
 func (c *Conn) dumpOne(ctx context.Context, req netlink.Message, filter *Filter, op string, yield func(Flow, error) bool) bool {
+	var fa flowAlloc
 	for m, err := range c.nl.Dump(ctx, req) {
 		if err != nil {
 			yield(Flow{}, withContext(err, op, ""))
 			return false
 		}
-		f, err := unmarshalFlowMessage(m)
+		f, err := unmarshalFlowMessage(m, &fa)
 		if err != nil {
 			if !yield(Flow{}, err) {
 				return false
@@ -137,7 +138,7 @@ func (c *Conn) Get(ctx context.Context, key Flow) (Flow, error) {
 		return Flow{}, err
 	}
 	for _, r := range replies {
-		return unmarshalFlowMessage(r)
+		return unmarshalFlowMessage(r, nil)
 	}
 	return Flow{}, withContext(&Error{Index: -1, Errno: unix.ENOENT}, "get flow", t.String())
 }

@@ -199,19 +199,24 @@ func (n *NAT) marshal(ae *netlink.AttributeEncoder) {
 }
 
 // unmarshalFlowMessage decodes a ctnetlink message (nfgenmsg + attributes).
-func unmarshalFlowMessage(m netlink.Message) (Flow, error) {
+// a may be nil (see flowAlloc).
+func unmarshalFlowMessage(m netlink.Message, a *flowAlloc) (Flow, error) {
 	_, b, err := nfnl.Unmarshal(m.Data)
 	if err != nil {
 		return Flow{}, err
 	}
 	var f Flow
-	err = f.unmarshal(b)
+	err = f.unmarshalWith(b, a)
 	return f, err
 }
 
 // unmarshal decodes flow attributes into f. It never panics; a malformed
 // attribute is an error, an unknown one is kept.
-func (f *Flow) unmarshal(b []byte) error {
+func (f *Flow) unmarshal(b []byte) error { return f.unmarshalWith(b, nil) }
+
+// unmarshalWith is unmarshal taking the optional parts from a (nil: one
+// allocation each).
+func (f *Flow) unmarshalWith(b []byte, a *flowAlloc) error {
 	w := newWalker(b)
 	for w.next() {
 		switch w.kind() {
@@ -225,7 +230,7 @@ func (f *Flow) unmarshal(b []byte) error {
 		case ctaStatus:
 			f.Status = Status(w.u32("CTA_STATUS"))
 		case ctaProtoinfo:
-			f.unmarshalProtoinfo(&w)
+			f.unmarshalProtoinfo(&w, a)
 		case ctaHelp:
 			if hasUnknown(w.data(), ctaHelpInfo) {
 				f.Unknown = append(f.Unknown, w.raw())
@@ -252,20 +257,20 @@ func (f *Flow) unmarshal(b []byte) error {
 		case ctaMark:
 			f.Mark = w.u32("CTA_MARK")
 		case ctaCountersOrig:
-			f.CountersOrig = new(Counters)
+			f.CountersOrig = a.counters()
 			f.CountersOrig.unmarshal(&w)
 		case ctaCountersReply:
-			f.CountersReply = new(Counters)
+			f.CountersReply = a.counters()
 			f.CountersReply.unmarshal(&w)
 		case ctaUse:
 			f.Use = w.u32("CTA_USE")
 		case ctaID:
 			f.ID = w.u32("CTA_ID")
 		case ctaSeqAdjOrig:
-			f.SeqAdjOrig = new(SeqAdj)
+			f.SeqAdjOrig = a.seqAdj()
 			f.SeqAdjOrig.unmarshal(&w)
 		case ctaSeqAdjReply:
-			f.SeqAdjReply = new(SeqAdj)
+			f.SeqAdjReply = a.seqAdj()
 			f.SeqAdjReply.unmarshal(&w)
 		case ctaSecmark:
 			f.Secmark = w.u32("CTA_SECMARK")
@@ -282,14 +287,14 @@ func (f *Flow) unmarshal(b []byte) error {
 			}
 			w.join(&n)
 		case ctaTimestamp:
-			f.Timestamp = new(Timestamp)
+			f.Timestamp = a.timestamp()
 			f.Timestamp.unmarshal(&w)
 		case ctaLabels:
 			f.Labels = attr.Clone(w.data())
 		case ctaLabelsMask:
 			f.LabelsMask = attr.Clone(w.data())
 		case ctaSynproxy:
-			f.Synproxy = new(Synproxy)
+			f.Synproxy = a.synproxy()
 			f.Synproxy.unmarshal(&w)
 		default:
 			f.Unknown = append(f.Unknown, w.raw())
@@ -311,7 +316,7 @@ func hasUnknown(b []byte, max uint16) bool {
 	return false
 }
 
-func (f *Flow) unmarshalProtoinfo(w *walker) {
+func (f *Flow) unmarshalProtoinfo(w *walker, a *flowAlloc) {
 	if hasUnknown(w.data(), ctaProtoinfoSCTP) {
 		f.Unknown = append(f.Unknown, w.raw())
 		return
@@ -321,7 +326,7 @@ func (f *Flow) unmarshalProtoinfo(w *walker) {
 		n := p.child()
 		switch p.kind() {
 		case ctaProtoinfoTCP:
-			f.TCP = new(TCPInfo)
+			f.TCP = a.tcp()
 			f.TCP.unmarshal(&n)
 		case ctaProtoinfoDCCP:
 			f.DCCP = new(DCCPInfo)
