@@ -157,6 +157,9 @@ func ruleExprs(f Family, r *Rule) ([]byte, error) {
 	if err := checkChainName(r.Chain); err != nil {
 		return nil, invalid("%v", err)
 	}
+	if r.Foreign != nil {
+		return nil, invalid("rule %s %s handle %d was not written by iptables-nft (Foreign): it has no iptables form; use package nft with Foreign.Raw", r.Foreign.Table, r.Foreign.Chain, r.Foreign.Handle)
+	}
 	if err := checkTargetTable(r); err != nil {
 		return nil, err
 	}

@@ -52,10 +52,12 @@
 // parse errors are *ParseError naming the line (Restore) and the token.
 // Kernel errors are the shared nlconn error type (errors.Is works with
 // unix errnos, fs.ErrExist, fs.ErrNotExist); in Restore they come wrapped
-// in *LineError naming the input line whose operation failed. Rules in an
-// iptables table that iptables-nft did not write yield errors wrapping
-// ErrForeign; Save prints iptables-nft-save's "incompatible" line instead
-// of such a table.
+// in *LineError naming the input line whose operation failed. A rule in
+// an iptables table that iptables-nft did not write is listed as a Rule
+// whose Foreign field carries it (table, chain, handle, its expressions
+// typed by nft/expr), never as a wrong iptables rule and never dropped;
+// Save prints iptables-nft-save's "incompatible" line instead of such a
+// table, and a rule number addressing it fails with ErrForeign.
 //
 // # Atomicity
 //

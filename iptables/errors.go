@@ -11,7 +11,9 @@ import (
 var ErrInvalid = errors.New("iptables: invalid")
 
 // ErrForeign is returned when a rule in an iptables table has a shape
-// iptables-nft did not write, and an operation needs it as an iptables rule.
+// iptables-nft did not write and an operation needs it as an iptables
+// rule (a rule number addressing it). Listing returns such rules as
+// ForeignRule values instead (Rule.Foreign).
 var ErrForeign = errors.New("iptables: rule not written by iptables-nft")
 
 func invalid(format string, a ...any) error {
@@ -45,4 +47,3 @@ func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e
 
 func (e *LineError) Unwrap() error { return e.Err }
 
-func isForeign(err error) bool { return errors.Is(err, ErrForeign) }

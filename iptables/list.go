@@ -35,9 +35,10 @@ func (d *ruleDec) decodeListed(f Family, nr *nft.Rule) (*Rule, error) {
 
 // AllRules streams the rules of table/chain (every chain when chain is
 // ""), in kernel order, like `iptables -t TABLE -S [CHAIN]` without the
-// chain lines. A rule iptables-nft did not write yields an error wrapping
-// ErrForeign (and the stream goes on). A missing table or chain yields
-// nothing.
+// chain lines. A rule iptables-nft did not write comes in its place as a
+// Rule whose Foreign field holds it (see ForeignRule); check Foreign
+// before reading a rule's matches and target. A missing table or chain
+// yields nothing.
 func (c *Conn) AllRules(ctx context.Context, f Family, table, chain string) iter.Seq2[*Rule, error] {
 	return func(yield func(*Rule, error) bool) {
 		if !f.valid() {
@@ -54,7 +55,7 @@ func (c *Conn) AllRules(ctx context.Context, f Family, table, chain string) iter
 				yield(nil, err)
 				return
 			}
-			if !yield(d.decodeListed(f, nr)) {
+			if !yield(d.listedRule(f, nr)) {
 				return
 			}
 		}
@@ -62,8 +63,8 @@ func (c *Conn) AllRules(ctx context.Context, f Family, table, chain string) iter
 }
 
 // ListRules returns the rules of table/chain (all chains when chain is
-// ""), like `iptables -S`. A rule iptables-nft did not write makes it
-// fail with an error wrapping ErrForeign.
+// ""), like `iptables -S`, foreign rules in place as AllRules returns
+// them.
 func (c *Conn) ListRules(ctx context.Context, f Family, table, chain string) ([]*Rule, error) {
 	var out []*Rule
 	for r, err := range c.AllRules(ctx, f, table, chain) {

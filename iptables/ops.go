@@ -20,10 +20,11 @@ func (c *Conn) chainHandles(ctx context.Context, f Family, table, chain string, 
 	found := -1
 	for r, err := range c.AllRules(ctx, f, table, chain) {
 		if err != nil {
-			if r == nil && !isForeign(err) {
-				return nil, 0, err
-			}
-			// A foreign rule still takes a position; it never matches.
+			return nil, 0, err
+		}
+		if r.Foreign != nil {
+			// A foreign rule still takes a position; it never matches,
+			// and rule numbers never address it (handle 0).
 			hs = append(hs, 0)
 			continue
 		}

@@ -420,7 +420,13 @@ func (a Addr) String() string {
 
 // String prints the rule as iptables-save prints it, starting with
 // "-A CHAIN" when Chain is set.
+//
+// A foreign rule (Foreign set) prints as ForeignRule.String, a comment
+// that does not parse as a rule.
 func (r *Rule) String() string {
+	if r.Foreign != nil {
+		return r.Foreign.String()
+	}
 	var b strings.Builder
 	if r.Chain != "" {
 		b.WriteString("-A ")
@@ -445,6 +451,9 @@ func familyOf(r *Rule) Family {
 
 // Spec prints the rule without "-A CHAIN", for family f.
 func (r *Rule) Spec(f Family) string {
+	if r.Foreign != nil {
+		return r.Foreign.String()
+	}
 	var b strings.Builder
 	r.appendSpec(&b, f)
 	return strings.TrimPrefix(b.String(), " ")

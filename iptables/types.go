@@ -120,6 +120,13 @@ type Rule struct {
 
 	// Handle is the nf_tables rule handle, set by listing (0 otherwise).
 	Handle uint64
+
+	// Foreign is set, by listing only, for a rule iptables-nft would not
+	// have written (see ForeignRule). The other fields then carry only
+	// Family, Table, Chain and Handle: such a rule is never shown as an
+	// iptables rule, and writing it back (Append, Restore, ...) is
+	// refused with ErrInvalid.
+	Foreign *ForeignRule
 }
 
 func (r *Rule) table() string {
