@@ -46,4 +46,3 @@ type LineError struct {
 func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
 
 func (e *LineError) Unwrap() error { return e.Err }
-
