@@ -10,6 +10,18 @@
 // with pipelined requests on a second socket, instead of loading the table
 // into memory and deleting one flow per round trip.
 //
+// Decoding walks attributes in place and allocates about one object per
+// eight flows (optional parts come from shared blocks, see All). What is
+// left of a dump's cost is the kernel building it: measured on 200 000
+// flows (Linux 6.18, BenchmarkDump200k), receiving the dump without
+// decoding anything costs about 2.7 µs of system time per flow, All about
+// 2.6-2.9 µs system plus 0.4 µs user, and `conntrack -L` 2.8 µs system
+// plus 1.6 µs user. The kernel's share is the same for every reader (the
+// skb of a dump is capped at 32 KiB whatever the receive buffer: a bigger
+// buffer gives no fewer datagrams), so All is about 1.5x `conntrack -L`
+// in CPU and 1.5-2x in wall time, and cannot reach 2x on CPU: that
+// would need less than the kernel's own time per flow.
+//
 // # Network namespaces
 //
 // Config.NetNS binds the sockets inside another network namespace at dial

@@ -11,7 +11,9 @@ import (
 // All streams the flows that match filter, like `conntrack -L` with the
 // same options. The filter is evaluated by the kernel as far as it can
 // (see Filter) and completed in Go. Memory stays bounded by one netlink
-// datagram whatever the table size; each Flow owns its data. An error ends
+// datagram whatever the table size; each Flow owns its data (its optional
+// parts, such as TCP, are carved from blocks shared by 64 flows of the same
+// dump, so a Flow kept from a dump keeps its blocks alive). An error ends
 // the stream unless it is a decoding error for one entry, which is yielded
 // and skipped. Breaking out of the loop stops the dump.
 func (c *Conn) All(ctx context.Context, filter Filter) iter.Seq2[Flow, error] {
