@@ -180,6 +180,11 @@ func (e *enc) rule(f Family, r *Rule) error {
 		e.verdict(verdictCode(t.Kind), "")
 	case *TRACE:
 		e.trace()
+	case *NFLOG:
+		if err := t.check(f); err != nil {
+			return err
+		}
+		e.nflog(t)
 	case *Jump:
 		if err := t.check(f); err != nil {
 			return err

@@ -606,8 +606,6 @@ func (d *ruleDec) immediateLoad() (bool, error) {
 	return true, nil
 }
 
-// nflog decodes the native log expression iptables-nft writes for -j NFLOG.
-func (d *ruleDec) nflog() error { return d.foreign("expression type") }
 
 // nlaTypeMask strips NLA_F_NESTED and NLA_F_NET_BYTEORDER off a type.
 const nlaTypeMask = 0x3fff

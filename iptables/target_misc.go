@@ -406,6 +406,8 @@ func newTarget(name string, f Family) Target {
 		return &CT{Notrack: true, Alias: true}
 	case "TRACE":
 		return &TRACE{}
+	case "NFLOG":
+		return &NFLOG{}
 	}
 	if strings.HasPrefix(name, "xt:") {
 		return &Extension{ExtName: strings.TrimPrefix(name, "xt:"), IsTarget: true}
