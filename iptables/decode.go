@@ -606,6 +606,5 @@ func (d *ruleDec) immediateLoad() (bool, error) {
 	return true, nil
 }
 
-
 // nlaTypeMask strips NLA_F_NESTED and NLA_F_NET_BYTEORDER off a type.
 const nlaTypeMask = 0x3fff
