@@ -73,3 +73,27 @@ func TestParseRestoreRejects(t *testing.T) {
 		t.Errorf("ParseRules with -D: %v", err)
 	}
 }
+
+// parseRestore never panics, and whatever it accepts is a known command
+// on a service (or a bare -C / -Z).
+func FuzzParseRestore(f *testing.F) {
+	f.Add("-A -t 192.0.2.1:80 -s rr\n-E -t 192.0.2.1:80 -p\n-e -t 192.0.2.1:80 -r 198.51.100.1 -m\n")
+	f.Add("-d -f 7 -6 -r [2001:db8::1]:0\n-D -u 192.0.2.1:53\n-C\n-Z\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		cmds, err := parseRestore(strings.NewReader(text))
+		if err != nil {
+			return
+		}
+		for _, c := range cmds {
+			switch c.kind {
+			case "-C", "-Z":
+			case "-A", "-E", "-D", "-a", "-e", "-d":
+				if !c.svc.Addr.IsValid() && c.svc.FWMark == 0 {
+					t.Fatalf("line %d %q: %s without a service", c.line, c.text, c.kind)
+				}
+			default:
+				t.Fatalf("line %d: kind %q", c.line, c.kind)
+			}
+		}
+	})
+}
