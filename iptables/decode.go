@@ -585,7 +585,8 @@ var xtNames = func() map[string]string {
 var xtKnownNames = []string{"tcp", "udp", "icmp", "icmp6", "comment", "mark", "connmark", "statistic",
 	"addrtype", "multiport", "limit", "conntrack", "state", "DNAT", "SNAT", "MASQUERADE", "REDIRECT",
 	"NETMAP", "MARK", "CONNMARK", "REJECT", "LOG", "pkttype", "length", "ttl", "hl", "mac", "helper", "dscp",
-	"tos", "iprange", "owner", "TCPMSS", "DSCP", "TOS", "TTL", "HL", "CHECKSUM", "CLASSIFY", "NFQUEUE", "CT"}
+	"tos", "iprange", "owner", "TCPMSS", "DSCP", "TOS", "TTL", "HL", "CHECKSUM", "CLASSIFY", "NFQUEUE", "CT",
+	"socket", "rpfilter", "cgroup", "connlimit", "sctp"}
 
 // metaSet decodes a meta statement iptables-nft writes (none outside the
 // TRACE pair, which immediateLoad consumes whole).

@@ -19,10 +19,12 @@
 //
 // Typed matches: tcp, udp, icmp, icmp6, comment, mark, connmark,
 // conntrack/state, statistic, addrtype, multiport, limit, pkttype,
-// length, ttl, hl, mac, helper, dscp, tos, iprange, owner. Typed targets:
-// ACCEPT, DROP, RETURN, QUEUE, jumps and gotos, DNAT, SNAT, MASQUERADE,
-// REDIRECT, NETMAP, MARK, CONNMARK, REJECT, LOG, TCPMSS, DSCP, TOS,
-// TTL, HL, CHECKSUM, CLASSIFY, NFQUEUE, CT, NOTRACK, TRACE.
+// length, ttl, hl, mac, helper, dscp, tos, iprange, owner, sctp (ports,
+// chunk types without flags), socket, rpfilter, cgroup, connlimit. Typed
+// targets: ACCEPT, DROP, RETURN, QUEUE, jumps and gotos, DNAT, SNAT,
+// MASQUERADE, REDIRECT, NETMAP, MARK, CONNMARK, REJECT, LOG, TCPMSS, DSCP,
+// TOS, TTL, HL, CHECKSUM, CLASSIFY, NFQUEUE, CT, NOTRACK, TRACE, NFLOG
+// (native log expression, as iptables-nft writes it).
 //
 // Any other xt extension (and a typed one whose info struct would not
 // re-encode to the exact bytes found) is an *Extension holding the raw

@@ -355,6 +355,16 @@ func newMatch(name string, f Family) Match {
 		return &IPRange{}
 	case "owner":
 		return &Owner{}
+	case "socket":
+		return &Socket{}
+	case "rpfilter":
+		return &RPFilter{}
+	case "cgroup":
+		return &Cgroup{}
+	case "connlimit":
+		return NewConnlimit()
+	case "sctp":
+		return NewSCTP()
 	}
 	if strings.HasPrefix(name, "xt:") { // opaque extension, see Extension
 		return &Extension{ExtName: strings.TrimPrefix(name, "xt:")}
