@@ -205,4 +205,3 @@ func (m *SCTP) setInfo(_ Family, b []byte) error {
 	}
 	return r.err("sctp", sctpSize)
 }
-
