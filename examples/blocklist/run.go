@@ -118,9 +118,19 @@ func run(ctx context.Context, out io.Writer, opts options) (err error) {
 	}
 	defer ic.Close()
 	batch := iptables.NewBatch()
-	rule := &iptables.Rule{Chain: "INPUT", Matches: []iptables.Match{setMatch(idx)}, Target: iptables.Drop}
-	if err := batch.Append(iptables.IPv6, rule); err != nil {
+	// Neighbour discovery must pass before the blocklist: a blocked
+	// client's solicitations carry its (blocked) address, and a host that
+	// dropped them keeps a failed neighbour entry that delays the client's
+	// first connection after it is unblocked.
+	nd, err := iptables.ParseRule(iptables.IPv6, "-A INPUT -p ipv6-icmp -j ACCEPT")
+	if err != nil {
 		return err
+	}
+	rule := &iptables.Rule{Chain: "INPUT", Matches: []iptables.Match{setMatch(idx)}, Target: iptables.Drop}
+	for _, r := range []*iptables.Rule{nd, rule} {
+		if err := batch.Append(iptables.IPv6, r); err != nil {
+			return err
+		}
 	}
 	if err := ic.Commit(ctx, batch); err != nil {
 		return err
