@@ -250,3 +250,97 @@ func BenchmarkKubePlan(b *testing.B) {
 		batch.AppendTo((*nft.Conn)(nil).NewBatch())
 	}
 }
+
+// BenchmarkKubeNoFlushPhases splits the --noflush one-service update of
+// BenchmarkKubeNoFlushOneService into parse+plan (PlanRestore: no reads
+// for this input) and the commit (wall, and this process's user and
+// system CPU during it: system time is the kernel applying the batch and
+// validating the table inside sendmsg), next to iptables-nft-restore
+// --noflush of the same update on the same ruleset in another namespace.
+// one-verdict-rule and one-plain-rule are the commits of a single rule
+// with and without a verdict: the first pays nft_table_validate over the
+// whole nat table, the floor of any update that adds a jump.
+//
+//	go test -run '^$' -bench KubeNoFlushPhases -benchtime 20x ./iptables
+func BenchmarkKubeNoFlushPhases(b *testing.B) {
+	svcs := kubeServices(benchSvcs, benchEps)
+	full := kubeRuleset(svcs)
+	a := svcs[benchSvcs/2]
+	bb := a
+	bb.eps = append([]string{"10.245.0.1", "10.245.0.2"}, a.eps[2:]...)
+	updates := []string{kubeUpdate(a, bb), kubeUpdate(bb, a)}
+	nsK, nsC := benchNS(b), benchNS(b)
+	defer nsK.Close()
+	defer nsC.Close()
+	for _, ns := range []*nstest.NS{nsK, nsC} {
+		if out, err := ns.ExecInput([]byte(full), "iptables-nft-restore"); err != nil {
+			b.Fatalf("%v: %s", err, out)
+		}
+	}
+	c, err := Dial(&Config{NetNS: nsK.FD()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	opt := &RestoreOptions{NoFlush: true}
+	var tPlan, tCommit, tUser, tSys, tCLI time.Duration
+	var tFloor [2]time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		u := updates[i%2]
+		t0 := time.Now()
+		batch, err := c.PlanRestore(ctx, strings.NewReader(u), IPv4, opt)
+		if err != nil {
+			b.Fatal(err)
+		}
+		u0, s0 := processCPUSplit()
+		t1 := time.Now()
+		if err := c.Commit(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		u1, s1 := processCPUSplit()
+		if out, err := nsC.ExecInput([]byte(u), "iptables-nft-restore", "--noflush"); err != nil {
+			b.Fatalf("%v: %s", err, out)
+		}
+		tCLI += time.Since(t2)
+		// The kernel floor: one rule with a verdict (the commit validates
+		// the whole table) and one without (no validation), each added
+		// and removed again.
+		for j, spec := range []string{"-A KUBE-MARK-MASQ -j RETURN", "-A KUBE-MARK-MASQ"} {
+			r, err := ParseRule(IPv4, spec)
+			if err != nil {
+				b.Fatal(err)
+			}
+			r.Table = "nat"
+			t3 := time.Now()
+			if err := c.Append(ctx, IPv4, r); err != nil {
+				b.Fatal(err)
+			}
+			tFloor[j] += time.Since(t3)
+			if err := c.Delete(ctx, IPv4, r); err != nil {
+				b.Fatal(err)
+			}
+		}
+		tPlan += t1.Sub(t0)
+		tCommit += t2.Sub(t1)
+		tUser += u1 - u0
+		tSys += s1 - s0
+	}
+	n := float64(b.N)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / n }
+	b.ReportMetric(ms(tPlan), "parse+plan-ms/op")
+	b.ReportMetric(ms(tCommit), "commit-ms/op")
+	b.ReportMetric(ms(tUser), "commit-user-ms/op")
+	b.ReportMetric(ms(tSys), "commit-sys-ms/op")
+	b.ReportMetric(ms(tCLI), "iptables-nft-restore-ms/op")
+	b.ReportMetric(ms(tFloor[0]), "one-verdict-rule-ms/op")
+	b.ReportMetric(ms(tFloor[1]), "one-plain-rule-ms/op")
+}
+
+func processCPUSplit() (user, sys time.Duration) {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())
+}

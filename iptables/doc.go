@@ -80,6 +80,12 @@
 // avoids for a --noflush update) (measured ~120-200
 // ms on a 62 000-rule kube-proxy nat table, with or without nfkit), and a
 // rule dump of a whole table is quadratic, so Save dumps chain by chain.
+// A --noflush one-service update of that table
+// (BenchmarkKubeNoFlushPhases) splits as: parse+plan 0.2 ms, no reads,
+// commit ~95-110 ms of which nfkit's own CPU is ~0 and the kernel's
+// ~82 ms is the table validation (a single rule with a verdict costs the
+// same 82 ms to commit, one without a verdict 0.25 ms);
+// iptables-nft-restore --noflush takes ~95 ms for the same update.
 // For a full kube-proxy Restore (22 004 chains, 62 013 rules) the kernel
 // applying and committing the batch inside sendmsg is most of the time:
 // measured ~1.1 s of CPU in the commit alone on this machine
