@@ -19,7 +19,7 @@
 //
 // Typed matches: tcp, udp, icmp, icmp6, comment, mark, connmark,
 // conntrack/state, statistic, addrtype, multiport, limit, pkttype,
-// length, ttl, hl, mac, helper, dscp, tos, iprange, owner, sctp (ports,
+// length, ttl, hl, mac, helper, dscp, tos, iprange, owner, physdev, sctp (ports,
 // chunk types without flags), socket, rpfilter, cgroup, connlimit. Typed
 // targets: ACCEPT, DROP, RETURN, QUEUE, jumps and gotos, DNAT, SNAT,
 // MASQUERADE, REDIRECT, NETMAP, MARK, CONNMARK, REJECT, LOG, TCPMSS, DSCP,

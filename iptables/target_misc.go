@@ -365,6 +365,8 @@ func newMatch(name string, f Family) Match {
 		return NewConnlimit()
 	case "sctp":
 		return NewSCTP()
+	case "physdev":
+		return &Physdev{}
 	}
 	if strings.HasPrefix(name, "xt:") { // opaque extension, see Extension
 		return &Extension{ExtName: strings.TrimPrefix(name, "xt:")}
