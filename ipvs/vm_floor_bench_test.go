@@ -79,6 +79,47 @@ func BenchmarkListFloor(b *testing.B) {
 		}
 		perService(b, start)
 	})
+	// The same on a connection that has not just applied the table (its
+	// socket buffers were grown for the big pipelined batch).
+	b.Run("services-fresh", func(b *testing.B) {
+		fc, err := Dial(&Config{NetNS: ns.FD()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer fc.Close()
+		start := time.Now()
+		for b.Loop() {
+			n := 0
+			for _, err := range fc.AllServices(ctx) {
+				if err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			if n != nSvc {
+				b.Fatalf("%d services", n)
+			}
+		}
+		perService(b, start)
+	})
+	b.Run("dump-only-fresh", func(b *testing.B) {
+		fc, err := Dial(&Config{NetNS: ns.FD()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer fc.Close()
+		start := time.Now()
+		for b.Loop() {
+			for _, req := range reqs {
+				for _, err := range fc.c.Dump(ctx, req) {
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		}
+		perService(b, start)
+	})
 	for _, w := range []int{1, 2, 4, 8} {
 		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
 			lc, err := Dial(&Config{NetNS: ns.FD(), ListWorkers: w})
