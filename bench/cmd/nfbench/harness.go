@@ -115,6 +115,7 @@ type Figure struct {
 	Err      string   `json:"error,omitempty"`
 	Verified bool     `json:"verified"`
 	RSSNote  string   `json:"rss_note,omitempty"`
+	Part     int      `json:"part,omitempty"` // Report.Parts[Part-1] measured it (-merge)
 	probeRSS int64
 }
 

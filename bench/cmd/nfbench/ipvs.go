@@ -66,7 +66,8 @@ func ipvsWorkloads() []*Workload {
 	dests := func(s Size) int { return s.Services * s.Endpoints }
 	return []*Workload{{
 		Name: "ipvs/apply", Unit: "destinations", Units: dests, Skip: ipvsSkip,
-		Desc: "load the services and destinations into an empty namespace",
+		Desc:  "load the services and destinations into an empty namespace",
+		Setup: func(e *Env) error { return e.NS.LoopbackUp() },
 		Check: func(e *Env, peer string, smp Sample) error {
 			s, d, err := ipvsCount(e)
 			if err != nil {
@@ -120,6 +121,9 @@ func ipvsWorkloads() []*Workload {
 		Name: "ipvs/list", Unit: "destinations", Units: dests, Skip: ipvsSkip,
 		Desc: "list every service with its destinations",
 		Setup: func(e *Env) error {
+			if err := e.NS.LoopbackUp(); err != nil {
+				return err
+			}
 			c, err := ipvsDial(e)
 			if err != nil {
 				return err

@@ -57,7 +57,16 @@ type Options struct {
 	Readme string
 	// From re-renders a results.json instead of measuring.
 	From string
+	// JSONStdout also prints results.json on stdout between jsonBegin
+	// and jsonEnd lines: files written in the VM runner's guest are lost,
+	// its console is all that comes back.
+	JSONStdout bool
 }
+
+const (
+	jsonBegin = "--- nfbench results.json begin ---"
+	jsonEnd   = "--- nfbench results.json end ---"
+)
 
 func main() {
 	if spec := os.Getenv(childEnv); spec != "" {
@@ -76,8 +85,18 @@ func main() {
 	flag.StringVar(&o.Peers, "peers", "", "regexp of peer names to run (nfkit always runs)")
 	flag.StringVar(&o.Readme, "readme", "", "also put the report into this README (between the nfbench markers) and chart.png beside it")
 	flag.StringVar(&o.From, "from", "", "re-render this results.json instead of measuring")
+	var merge string
+	flag.StringVar(&merge, "merge", "", "comma-separated results.json files (or captured -json-stdout consoles) to combine, the first as the base; writes -out and -readme without measuring")
+	flag.BoolVar(&o.JSONStdout, "json-stdout", false, "also print results.json on stdout between marker lines (for the VM runner; see -merge)")
 	flag.Parse()
 	o.Scales = strings.Split(scale, ",")
+	if merge != "" {
+		if err := runMerge(strings.Split(merge, ","), o); err != nil {
+			fmt.Fprintln(os.Stderr, "nfbench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if o.From != "" {
 		var rep Report
 		b, err := os.ReadFile(o.From)
@@ -107,6 +126,9 @@ type Report struct {
 	Runs     int       `json:"runs"`
 	Scales   []string  `json:"scales"`
 	Figures  []Figure  `json:"figures"`
+	// Parts are the runs merged in with -merge (Figure.Part indexes them
+	// from 1; 0 is this report's own run).
+	Parts []Part `json:"parts,omitempty"`
 }
 
 // Run measures the selected workloads and writes the results into o.Out.
@@ -138,6 +160,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	rep := &Report{Started: time.Now(), Runs: o.Runs, Scales: o.Scales}
 	rep.Machine = machineInfo(ctx)
+	stopLoad := sampleLoad(10 * time.Second)
 	for _, sn := range o.Scales {
 		s, ok := sizes[sn]
 		if !ok {
@@ -152,11 +175,19 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	rep.Duration = time.Since(rep.Started).Round(time.Second).String()
 	rep.Machine.LoadAfter = loadAvg()
+	rep.Machine.LoadDuring = stopLoad()
 	if err := writeOutputs(rep, o); err != nil {
 		return rep, err
 	}
 	if !o.Quiet {
 		fmt.Print(markdown(rep))
+	}
+	if o.JSONStdout {
+		b, err := json.Marshal(rep)
+		if err != nil {
+			return rep, err
+		}
+		fmt.Printf("\n%s\n%s\n%s\n", jsonBegin, b, jsonEnd)
 	}
 	return rep, nil
 }
@@ -179,10 +210,10 @@ func writeOutputs(rep *Report, o Options) error {
 		if err := os.WriteFile(filepath.Join(o.Out, "report.md"), []byte(markdown(rep)), 0o644); err != nil {
 			return err
 		}
-		if err := writeChart(filepath.Join(o.Out, "chart.png"), rep); err != nil {
+		if err := writeCharts(o.Out, rep); err != nil {
 			return err
 		}
-		fmt.Fprintf(os.Stderr, "wrote %s/results.json, report.md, chart.png\n", o.Out)
+		fmt.Fprintf(os.Stderr, "wrote %s/results.json, report.md, chart.png, scaling.png\n", o.Out)
 	}
 	if o.Readme == "" {
 		return nil
@@ -196,9 +227,25 @@ func writeOutputs(rep *Report, o Options) error {
 	if !ok1 || !ok2 {
 		return fmt.Errorf("%s has no %s ... %s markers", o.Readme, beginMark, endMark)
 	}
-	body := head + beginMark + "\n" + markdown(rep) + "\n![chart](chart.png)\n" + endMark + tail
+	body := head + beginMark + "\n" + markdown(rep) + "\n![chart](chart.png)\n"
+	if len(rep.Scales) > 1 {
+		body += "\n![scaling](scaling.png)\n"
+	}
+	body += endMark + tail
 	if err := os.WriteFile(o.Readme, []byte(body), 0o644); err != nil {
 		return err
 	}
-	return writeChart(filepath.Join(filepath.Dir(o.Readme), "chart.png"), rep)
+	return writeCharts(filepath.Dir(o.Readme), rep)
+}
+
+// writeCharts writes chart.png (wall times at one size) and, when more
+// than one size was measured, scaling.png (per-unit cost by size).
+func writeCharts(dir string, rep *Report) error {
+	if err := writeChart(filepath.Join(dir, "chart.png"), rep); err != nil {
+		return err
+	}
+	if len(rep.Scales) < 2 {
+		return nil
+	}
+	return writeScalingChart(filepath.Join(dir, "scaling.png"), rep)
 }

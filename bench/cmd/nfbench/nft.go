@@ -90,14 +90,17 @@ func nftRulesetText(s Size) string {
 }
 
 // gnftConn opens a google/nftables connection with socket buffers big
-// enough for a whole ruleset: without them it fails at this size (ENOBUFS
-// on receive, see FACTS.md).
+// enough for a whole ruleset: without them it fails at the default size
+// (ENOBUFS on receive, see FACTS.md). It asks an ACK for every message and
+// reads them after sending the batch: 64 MiB held the default size, the
+// large one (220 000 rules) got ENOBUFS with it, so 512 MiB (a limit, set
+// with SO_RCVBUFFORCE as root; the kernel charges only what is queued).
 func gnftConn() (*gnft.Conn, error) {
 	return gnft.New(gnft.AsLasting(), gnft.WithSockOptions(func(c *netlink.Conn) error {
-		if err := c.SetWriteBuffer(64 << 20); err != nil {
+		if err := c.SetWriteBuffer(512 << 20); err != nil {
 			return err
 		}
-		return c.SetReadBuffer(64 << 20)
+		return c.SetReadBuffer(512 << 20)
 	}))
 }
 

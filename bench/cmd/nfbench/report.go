@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -20,6 +21,57 @@ type Machine struct {
 	Tools      map[string]string `json:"tools"`
 	LoadBefore string            `json:"load_before"`
 	LoadAfter  string            `json:"load_after"`
+	// LoadDuring summarises the 1-minute load average sampled during the
+	// run (min, median, max).
+	LoadDuring string `json:"load_during,omitempty"`
+}
+
+// sampleLoad reads the 1-minute load average every interval until the
+// returned function is called, which summarises the samples. One small
+// file read per interval in the parent process: nothing measurable.
+func sampleLoad(interval time.Duration) func() string {
+	var samples []float64
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	read := func() {
+		b, err := os.ReadFile("/proc/loadavg")
+		if err != nil {
+			return
+		}
+		var v float64
+		if _, err := fmt.Sscan(string(b), &v); err == nil {
+			samples = append(samples, v)
+		}
+	}
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		read()
+		for {
+			select {
+			case <-done:
+				read()
+				return
+			case <-t.C:
+				read()
+			}
+		}
+	}()
+	return func() string {
+		close(done)
+		<-finished
+		return summarizeLoad(samples, interval)
+	}
+}
+
+func summarizeLoad(v []float64, interval time.Duration) string {
+	if len(v) == 0 {
+		return ""
+	}
+	v = slices.Clone(v)
+	slices.Sort(v)
+	return fmt.Sprintf("min %.2f, median %.2f, max %.2f (%d samples, every %v)", v[0], v[len(v)/2], v[len(v)-1], len(v), interval)
 }
 
 func firstLine(s string) string {
@@ -130,13 +182,15 @@ func markdown(r *Report) string {
 	m := r.Machine
 	fmt.Fprintf(&sb, "Measured %s (%s), median of %d runs, each in a fresh network namespace.\n\n",
 		r.Started.UTC().Format("2006-01-02 15:04 MST"), r.Duration, r.Runs)
-	fmt.Fprintf(&sb, "Machine: kernel %s, %d CPUs (%s), %s; load average before %s, after %s (the machine is shared: compare ratios, which are measured in the same run, rather than absolute times).\n\n",
-		m.Kernel, m.CPUs, m.CPUModel, m.Go, m.LoadBefore, m.LoadAfter)
+	fmt.Fprintf(&sb, "Machine: kernel %s, %d CPUs (%s), %s; %s\n\n", m.Kernel, m.CPUs, m.CPUModel, m.Go, loadText(m))
 	sb.WriteString("Tools:")
 	for _, k := range []string{"nft", "iptables-nft", "iptables-legacy", "ipset", "conntrack", "ipvsadm"} {
 		fmt.Fprintf(&sb, " `%s`;", m.Tools[k])
 	}
 	sb.WriteString("\n\n")
+	for _, p := range r.Parts {
+		sb.WriteString(partText(p))
+	}
 	sb.WriteString("nfkit/peer is nfkit's median wall time over the peer's (below 1: nfkit is faster). ")
 	sb.WriteString("Peak RSS is the max resident set of the process doing the work; allocations are counted for Go peers only. ")
 	sb.WriteString("A `*` marks a figure extrapolated from part of the work (see notes).\n")
@@ -150,12 +204,13 @@ func markdown(r *Report) string {
 			if f.Size != sn {
 				continue
 			}
+			wname := f.Workload + partMark(r, f)
 			switch {
 			case f.Skipped != "":
-				skips = append(skips, fmt.Sprintf("- %s, %s: skipped, %s", f.Workload, f.Peer, f.Skipped))
+				skips = append(skips, fmt.Sprintf("- %s, %s: skipped, %s", wname, f.Peer, f.Skipped))
 				continue
 			case f.Err != "":
-				skips = append(skips, fmt.Sprintf("- %s, %s: FAILED, %s", f.Workload, f.Peer, f.Err))
+				skips = append(skips, fmt.Sprintf("- %s, %s: FAILED, %s", wname, f.Peer, f.Err))
 				continue
 			case f.Runs == 0:
 				continue
@@ -171,6 +226,9 @@ func markdown(r *Report) string {
 				}
 				notes = append(notes, fmt.Sprintf("- %s, %s: %s", f.Workload, f.Peer, n))
 			}
+			if f.RSSNote != "" {
+				notes = append(notes, fmt.Sprintf("- %s, %s: %s", f.Workload, f.Peer, f.RSSNote))
+			}
 			ratio := "-"
 			if f.Ratio > 0 && f.Kind != "nfkit" {
 				ratio = fmtRatio(f.Ratio)
@@ -184,7 +242,7 @@ func markdown(r *Report) string {
 				name = "**nfkit**"
 			}
 			fmt.Fprintf(&sb, "| %s | %d %s | %s | %s%s | %s%s | %s | %s | %s | %s |\n",
-				f.Workload, f.Units, f.Unit, name, fmtDur(f.Median.Wall), star, fmtDur(f.Median.CPU), star,
+				wname, f.Units, f.Unit, name, fmtDur(f.Median.Wall), star, fmtDur(f.Median.CPU), star,
 				fmtRSS(f.Median.MaxRSS), allocs, perUnit(f), ratio)
 		}
 		if len(notes) > 0 {
@@ -194,37 +252,42 @@ func markdown(r *Report) string {
 			sb.WriteString("\nNot measured:\n" + strings.Join(skips, "\n") + "\n")
 		}
 	}
-	if len(r.Scales) > 1 {
-		sb.WriteString("\n### Scaling: wall time per unit (rule, entry, flow) at each size\n\n")
-		sb.WriteString("| workload | peer |")
-		for _, sn := range r.Scales {
-			fmt.Fprintf(&sb, " %s |", sn)
-		}
-		sb.WriteString("\n|---|---|" + strings.Repeat("---:|", len(r.Scales)) + "\n")
-		type key struct{ w, p string }
-		var order []key
-		cells := map[key]map[string]string{}
-		for _, f := range r.Figures {
-			k := key{f.Workload, f.Peer}
-			if cells[k] == nil {
-				cells[k] = map[string]string{}
-				order = append(order, k)
-			}
-			cells[k][f.Size] = perUnit(f)
-		}
-		for _, k := range order {
-			fmt.Fprintf(&sb, "| %s | %s |", k.w, k.p)
-			for _, sn := range r.Scales {
-				c := cells[k][sn]
-				if c == "" {
-					c = "-"
-				}
-				fmt.Fprintf(&sb, " %s |", c)
-			}
-			sb.WriteString("\n")
-		}
-	}
+	sb.WriteString(scalingMarkdown(r))
 	return sb.String()
+}
+
+func loadText(m Machine) string {
+	t := fmt.Sprintf("load average before %s, after %s", m.LoadBefore, m.LoadAfter)
+	if m.LoadDuring != "" {
+		t += "; 1-minute load average during the run " + m.LoadDuring
+	}
+	return t + ". The machine is shared (other engineers' builds and tests ran during the measurements): compare ratios, which are measured in the same run with the peers interleaved, rather than absolute times."
+}
+
+// partText describes a run merged in with -merge.
+func partText(p Part) string {
+	m := p.Machine
+	what := fmt.Sprintf("%s at scale %s", strings.Join(p.Workloads, ", "), strings.Join(p.Scales, ","))
+	if p.Label == "VM" {
+		return fmt.Sprintf("Rows marked [VM] (%s) were measured in the VM runner (cmd/vmtest, `-json-stdout`, merged with `-merge`), because this host kernel has no IPVS: "+
+			"Debian kernel %s under qemu TCG, %d vCPUs (%s), %s, median of %d runs, measured %s (%s); guest load average before %s, after %s. "+
+			"Tools in the guest: `%s`. Under TCG every guest instruction is emulated, so absolute times there are several times native ones and mean nothing on their own: "+
+			"only the nfkit/peer ratios (same guest, same run, peers interleaved) count.\n\n",
+			what, m.Kernel, m.CPUs, m.CPUModel, m.Go, p.Runs, p.Started, p.Duration, m.LoadBefore, m.LoadAfter, m.Tools["ipvsadm"])
+	}
+	mark := ""
+	if p.Label != "" {
+		mark = fmt.Sprintf("Rows marked [%s]: ", p.Label)
+	}
+	return fmt.Sprintf("%s%s measured in a separate run, %s (%s), median of %d runs, kernel %s; %s\n\n",
+		mark, what, p.Started, p.Duration, p.Runs, m.Kernel, loadText(m))
+}
+
+func partMark(r *Report, f Figure) string {
+	if f.Part > 0 && f.Part <= len(r.Parts) && r.Parts[f.Part-1].Label != "" {
+		return " [" + r.Parts[f.Part-1].Label + "]"
+	}
+	return ""
 }
 
 // fmtRatio keeps two significant digits for small ratios.

@@ -19,6 +19,9 @@ import (
 	"runtime"
 	"sync/atomic"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 )
 
@@ -102,6 +105,22 @@ func (n *NS) Do(f func() error) error {
 	}
 	runtime.UnlockOSThread()
 	return ferr
+}
+
+// LoopbackUp brings lo up. A fresh namespace has it down and, until an
+// address exists, no local routing table: IPVS then classifies every
+// destination address as broadcast and refuses it with EINVAL.
+func (n *NS) LoopbackUp() error {
+	h, err := netlink.NewHandleAt(n.h, unix.NETLINK_ROUTE)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	lo, err := h.LinkByName("lo")
+	if err != nil {
+		return err
+	}
+	return h.LinkSetUp(lo)
 }
 
 // Run runs a command inside the namespace with stdin (may be empty) and
