@@ -59,8 +59,10 @@ type bop struct {
 	chain   *nft.Chain
 	rule    *nft.Rule
 	newName string
-	id      uint32 // the rule's local id (new rules; deletes by id)
-	posID   uint32 // the local id of the rule to place it next to
+	exprs   []byte   // the rule's expressions (nr holds them too)
+	fix     []setFix // set indexes still to fill into exprs (Conn.ResolveSets)
+	id      uint32   // the rule's local id (new rules; deletes by id)
+	posID   uint32   // the local id of the rule to place it next to
 }
 
 // NewBatch returns an empty batch.
@@ -146,30 +148,38 @@ func checkTargetTable(r *Rule) error {
 	return invalid("target %s is not valid in table %s", r.Target.Name(), r.table())
 }
 
-// ruleExprs validates r and returns its NFTA_RULE_EXPRESSIONS payload.
+// ruleExprs validates r and returns its NFTA_RULE_EXPRESSIONS payload,
+// with IPSET_INVALID_ID for set names not looked up yet (ruleExprsFix
+// says where).
 func ruleExprs(f Family, r *Rule) ([]byte, error) {
+	b, _, err := ruleExprsFix(f, r)
+	return b, err
+}
+
+// ruleExprsFix is ruleExprs also returning the set indexes to fill in.
+func ruleExprsFix(f Family, r *Rule) ([]byte, []setFix, error) {
 	if !f.valid() {
-		return nil, invalid("family %d", f)
+		return nil, nil, invalid("family %d", f)
 	}
 	if _, ok := builtins[r.table()]; !ok {
-		return nil, invalid("table %q", r.table())
+		return nil, nil, invalid("table %q", r.table())
 	}
 	if err := checkChainName(r.Chain); err != nil {
-		return nil, invalid("%v", err)
+		return nil, nil, invalid("%v", err)
 	}
 	if r.Foreign != nil {
-		return nil, invalid("rule %s %s handle %d was not written by iptables-nft (Foreign): it has no iptables form; use package nft with Foreign.Raw", r.Foreign.Table, r.Foreign.Chain, r.Foreign.Handle)
+		return nil, nil, invalid("rule %s %s handle %d was not written by iptables-nft (Foreign): it has no iptables form; use package nft with Foreign.Raw", r.Foreign.Table, r.Foreign.Chain, r.Foreign.Handle)
 	}
 	if err := checkTargetTable(r); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// 512 bytes hold a typical rule (kube-proxy's are 200-450): one
 	// allocation instead of a chain of growing copies.
 	e := enc{w: nlw{b: make([]byte, 0, 512)}}
 	if err := e.rule(f, r); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return e.w.b, nil
+	return e.w.b, e.fix, nil
 }
 
 // rulePos says where a new rule goes: after (append) or before (insert)
@@ -205,13 +215,13 @@ func (b *Batch) compatFor(r *Rule) *nft.RuleCompat {
 // newRule queues r with its encoded expressions; it returns the
 // batch-local rule id, which later operations of the same batch use to
 // refer to the rule.
-func (b *Batch) newRule(f Family, r *Rule, exprs []byte, pos rulePos) (uint32, error) {
+func (b *Batch) newRule(f Family, r *Rule, exprs []byte, fix []setFix, pos rulePos) (uint32, error) {
 	if err := b.ensure(f, r.table(), r.Chain); err != nil {
 		return 0, err
 	}
 	nr := &nft.Rule{Family: nft.Family(f), Table: r.table(), Chain: r.Chain, Compat: b.compatFor(r)}
 	nr.SetRawExprs(exprs)
-	o := bop{kind: opInsertRule, rule: nr}
+	o := bop{kind: opInsertRule, rule: nr, exprs: exprs, fix: fix}
 	switch {
 	case pos.Replace:
 		o.kind = opReplaceRule
@@ -245,11 +255,11 @@ func (b *Batch) delRule(f Family, table, chain string, h uint64, id uint32) {
 // Append adds r at the end of its chain, like `iptables -t TABLE -A CHAIN
 // ...`. Errors about the rule are returned at once and nothing is queued.
 func (b *Batch) Append(f Family, r *Rule) error {
-	exprs, err := ruleExprs(f, r)
+	exprs, fix, err := ruleExprsFix(f, r)
 	if err != nil {
 		return err
 	}
-	_, err = b.newRule(f, r, exprs, rulePos{Append: true})
+	_, err = b.newRule(f, r, exprs, fix, rulePos{Append: true})
 	return err
 }
 
@@ -257,11 +267,11 @@ func (b *Batch) Append(f Family, r *Rule) error {
 // ...` (position 1). Other positions need the chain's contents: see
 // Conn.Insert.
 func (b *Batch) InsertFirst(f Family, r *Rule) error {
-	exprs, err := ruleExprs(f, r)
+	exprs, fix, err := ruleExprsFix(f, r)
 	if err != nil {
 		return err
 	}
-	_, err = b.newRule(f, r, exprs, rulePos{})
+	_, err = b.newRule(f, r, exprs, fix, rulePos{})
 	return err
 }
 
@@ -358,6 +368,9 @@ func (b *Batch) appendTo(nb *nft.Batch, base uint32) {
 func (c *Conn) Commit(ctx context.Context, b *Batch) error {
 	if len(b.ops) == 0 {
 		return nil
+	}
+	if err := c.ResolveSets(ctx, b); err != nil {
+		return err
 	}
 	nb := c.n.NewBatch()
 	nb.NoEcho = true // iptables needs no handles back; echoes cost a reply per rule

@@ -20,7 +20,8 @@ type xpr struct {
 // enc builds an NFTA_RULE_EXPRESSIONS payload in place: one
 // NFTA_LIST_ELEM per expression, each holding its name and its data.
 type enc struct {
-	w nlw
+	w   nlw
+	fix []setFix // ipset indexes to fill in (sets.go)
 }
 
 // begin opens the element of an expression called name and its data nest.
@@ -89,6 +90,7 @@ func (e *enc) xt(kind string, x ext, f Family) {
 	el, d := e.begin(kind)
 	e.w.str(1, x.Name())
 	e.w.u32(2, uint32(x.Revision()))
+	e.recordSets(x, len(e.w.b)+4) // the info follows its attribute header
 	e.w.bytes(3, x.info(f))
 	e.end(el, d)
 }

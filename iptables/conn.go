@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/nfkit/nfkit/ipset"
 	"github.com/nfkit/nfkit/nft"
 )
 
@@ -23,6 +24,7 @@ type Conn struct {
 	// rule dumps (see save.go).
 	mu      sync.Mutex
 	dumpers []*nft.Conn
+	ipset   *ipset.Conn // set name lookups, dialed on first use (sets.go)
 }
 
 // dumpSockets is how many sockets Save dumps chains on at once. Each dump
@@ -65,6 +67,10 @@ func (c *Conn) Close() error {
 		errs = append(errs, d.Close())
 	}
 	c.dumpers = nil
+	if c.ipset != nil {
+		errs = append(errs, c.ipset.Close())
+		c.ipset = nil
+	}
 	c.mu.Unlock()
 	return errors.Join(errs...)
 }

@@ -15,6 +15,11 @@ import (
 func TestDifferentialWrite(t *testing.T) {
 	nstest.RequireTool(t, "iptables-nft-save")
 	ns := nstest.New(t)
+	// The sets the fixture rules name (-m set, -j SET), in the capture's
+	// order.
+	ns.Run(t, "ipset", "create", "myset", "hash:ip")
+	ns.Run(t, "ipset", "create", "myset6", "hash:ip", "family", "inet6")
+	ns.Run(t, "ipset", "create", "KUBE-ROUTER", "hash:ip,port")
 	c, err := Dial(&Config{NetNS: ns.FD()})
 	if err != nil {
 		t.Fatal(err)

@@ -20,11 +20,22 @@
 // Typed matches: tcp, udp, icmp, icmp6, comment, mark, connmark,
 // conntrack/state, statistic, addrtype, multiport, limit, pkttype,
 // length, ttl, hl, mac, helper, dscp, tos, iprange, owner, physdev, sctp (ports,
-// chunk types without flags), socket, rpfilter, cgroup, connlimit. Typed
+// chunk types without flags), socket, rpfilter, cgroup, connlimit, set
+// (revision 4; 1 and 3 read and kept). Typed
 // targets: ACCEPT, DROP, RETURN, QUEUE, jumps and gotos, DNAT, SNAT,
 // MASQUERADE, REDIRECT, NETMAP, MARK, CONNMARK, REJECT, LOG, TCPMSS, DSCP,
 // TOS, TTL, HL, CHECKSUM, CLASSIFY, NFQUEUE, CT, NOTRACK, TRACE, NFLOG
-// (native log expression, as iptables-nft writes it).
+// (native log expression, as iptables-nft writes it), SET (revision 3; 1
+// and 2 read and kept).
+//
+// -m set and -j SET store the kernel's ipset index, not the name.
+// ParseRule keeps the name; Conn.Commit (and so Append, Insert, Replace,
+// Restore, Exists, Delete) looks it up in the Conn's namespace before
+// anything is sent, through package ipset (getsockopt SO_IP_SET, as
+// iptables does), and a set that does not exist is an ErrInvalid naming
+// it. Listing and Save turn indexes back into names the same way. A
+// Batch going into an nft.Batch with AppendTo needs Conn.ResolveSets
+// first (PlanRestore does it).
 //
 // Any other xt extension (and a typed one whose info struct would not
 // re-encode to the exact bytes found) is an *Extension holding the raw

@@ -186,3 +186,12 @@ func not(inv bool) string {
 }
 
 func (e *Extension) saveName() string { return "xt:" + e.ExtName }
+
+func (w *wb) u64(off int, v uint64) { binary.LittleEndian.PutUint64(w.b[off:], v) }
+
+func (r *rb) u64(off int) uint64 {
+	if !r.need(off, 8) {
+		return 0
+	}
+	return binary.LittleEndian.Uint64(r.b[off:])
+}

@@ -2,6 +2,7 @@ package iptables
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -73,6 +74,10 @@ func TestFixtures(t *testing.T) {
 			continue
 		}
 		dr.Chain, dr.Table = chain, table
+		if err := fixtureSets().nameRule(t.Context(), dr); err != nil {
+			t.Errorf("%s: set names: %v", fx.Case, err)
+			continue
+		}
 		rl, err := encodeRule(f, dr)
 		if err != nil {
 			t.Errorf("%s: re-encode: %v", fx.Case, err)
@@ -104,7 +109,7 @@ func TestFixtures(t *testing.T) {
 		if got := r.Spec(f); "-A "+chain+" "+got != fx.Save && !(got == "" && fx.Save == "-A "+chain) {
 			t.Errorf("%s: prints\n -A %s %s\nwant\n %s", fx.Case, chain, got, fx.Save)
 		}
-		el, err := encodeRule(f, r)
+		el, err := encodeRuleSets(t, f, r)
 		if err != nil {
 			t.Errorf("%s: encode: %v", fx.Case, err)
 			continue
@@ -126,10 +131,33 @@ func TestFixtures(t *testing.T) {
 			t.Errorf("%s: parse of saved line: %v", fx.Case, err)
 			continue
 		}
-		el2, _ := encodeRule(f, r2)
+		el2, _ := encodeRuleSets(t, f, r2)
 		if got, _ := marshalExprs(el2); !bytes.Equal(got, want) {
 			t.Errorf("%s: saved line encodes differently", fx.Case)
 		}
 	}
 	t.Logf("parsed+encoded exactly: %d, decoded typed: %d, decoded opaque: %d, unsupported: %d", parsed, typedDecode, opaque, unsupported)
+}
+
+// fixtureSets knows the ipsets TestCaptureFixtures creates, by the index
+// the kernel gave them (creation order), so fixtures decode and encode
+// without a kernel.
+func fixtureSets() *setCache {
+	sc := &setCache{idx: map[string]uint16{}, names: map[uint16]string{}}
+	for i, n := range []string{"myset", "myset6", "KUBE-ROUTER"} {
+		sc.idx[n], sc.names[uint16(i)] = uint16(i), n
+	}
+	return sc
+}
+
+// encodeRuleSets is encodeRule with set names looked up in fixtureSets.
+func encodeRuleSets(t testing.TB, f Family, r *Rule) ([]xpr, error) {
+	e := &enc{}
+	if err := e.rule(f, r); err != nil {
+		return nil, err
+	}
+	if err := fixtureSets().patch(context.Background(), e.w.b, e.fix); err != nil {
+		t.Fatal(err)
+	}
+	return e.list(), nil
 }

@@ -47,6 +47,7 @@ func (c *Conn) AllRules(ctx context.Context, f Family, table, chain string) iter
 		}
 		filter := nft.RuleFilter{Family: nft.Family(f), Table: table, Chain: chain, SkipExprs: true}
 		var d ruleDec
+		var sc *setCache
 		for nr, err := range c.n.AllRules(ctx, filter) {
 			if err != nil {
 				if errors.Is(err, fs.ErrNotExist) {
@@ -55,7 +56,14 @@ func (c *Conn) AllRules(ctx context.Context, f Family, table, chain string) iter
 				yield(nil, err)
 				return
 			}
-			if !yield(d.listedRule(f, nr)) {
+			r, err := d.listedRule(f, nr)
+			if err == nil && hasSetRefs(r) {
+				if sc == nil {
+					sc = c.newSetCache()
+				}
+				err = sc.nameRule(ctx, r)
+			}
+			if !yield(r, err) {
 				return
 			}
 		}

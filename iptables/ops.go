@@ -39,23 +39,28 @@ func (c *Conn) chainHandles(ctx context.Context, f Family, table, chain string, 
 	return hs, found, nil
 }
 
-func zeroExprs(f Family, r *Rule) ([]byte, error) {
+// zeroExprs encodes r with zero counters, set names looked up.
+func (c *Conn) zeroExprs(ctx context.Context, f Family, r *Rule) ([]byte, error) {
 	z := *r
 	z.Counters = Counters{}
-	return ruleExprs(f, &z)
+	b, fix, err := ruleExprsFix(f, &z)
+	if err != nil || len(fix) == 0 {
+		return b, err
+	}
+	return b, c.newSetCache().patch(ctx, b, fix)
 }
 
 // Insert inserts r at rule number pos (1-based) of its chain, like
 // `iptables -I CHAIN POS ...`; pos 0 or 1 is the start, one past the last
 // rule the end.
 func (c *Conn) Insert(ctx context.Context, f Family, r *Rule, pos int) error {
-	exprs, err := ruleExprs(f, r)
+	exprs, fix, err := ruleExprsFix(f, r)
 	if err != nil {
 		return err
 	}
 	b := NewBatch()
 	if pos <= 1 {
-		if _, err := b.newRule(f, r, exprs, rulePos{}); err != nil {
+		if _, err := b.newRule(f, r, exprs, fix, rulePos{}); err != nil {
 			return err
 		}
 		return c.Commit(ctx, b)
@@ -68,9 +73,9 @@ func (c *Conn) Insert(ctx context.Context, f Family, r *Rule, pos int) error {
 	case pos-1 > len(hs):
 		return fmt.Errorf("%w: insert at %d: chain %s has %d rules", ErrInvalid, pos, r.Chain, len(hs))
 	case pos-1 == len(hs):
-		_, err = b.newRule(f, r, exprs, rulePos{Append: true})
+		_, err = b.newRule(f, r, exprs, fix, rulePos{Append: true})
 	default:
-		_, err = b.newRule(f, r, exprs, rulePos{Handle: hs[pos-1]})
+		_, err = b.newRule(f, r, exprs, fix, rulePos{Handle: hs[pos-1]})
 	}
 	if err != nil {
 		return err
@@ -90,7 +95,7 @@ func (c *Conn) Append(ctx context.Context, f Family, r *Rule) error {
 // Exists reports whether a rule equal to r (counters aside) is in r's
 // chain, like `iptables -C CHAIN ...`.
 func (c *Conn) Exists(ctx context.Context, f Family, r *Rule) (bool, error) {
-	m, err := zeroExprs(f, r)
+	m, err := c.zeroExprs(ctx, f, r)
 	if err != nil {
 		return false, err
 	}
@@ -102,7 +107,7 @@ func (c *Conn) Exists(ctx context.Context, f Family, r *Rule) (bool, error) {
 // like `iptables -D CHAIN ...`. No such rule: an error matching
 // fs.ErrNotExist.
 func (c *Conn) Delete(ctx context.Context, f Family, r *Rule) error {
-	m, err := zeroExprs(f, r)
+	m, err := c.zeroExprs(ctx, f, r)
 	if err != nil {
 		return err
 	}
@@ -154,7 +159,7 @@ func (c *Conn) DeleteNum(ctx context.Context, f Family, table, chain string, num
 // Replace replaces rule number num (1-based) of r's chain by r, like
 // `iptables -R CHAIN NUM ...`.
 func (c *Conn) Replace(ctx context.Context, f Family, r *Rule, num int) error {
-	exprs, err := ruleExprs(f, r)
+	exprs, fix, err := ruleExprsFix(f, r)
 	if err != nil {
 		return err
 	}
@@ -163,7 +168,7 @@ func (c *Conn) Replace(ctx context.Context, f Family, r *Rule, num int) error {
 		return err
 	}
 	b := NewBatch()
-	if _, err := b.newRule(f, r, exprs, rulePos{Replace: true, Handle: h}); err != nil {
+	if _, err := b.newRule(f, r, exprs, fix, rulePos{Replace: true, Handle: h}); err != nil {
 		return err
 	}
 	return c.Commit(ctx, b)

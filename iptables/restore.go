@@ -67,6 +67,9 @@ func (c *Conn) PlanRestore(ctx context.Context, r io.Reader, f Family, opt *Rest
 	if err != nil {
 		return nil, err
 	}
+	if err := c.resolveRestoreSets(ctx, tables); err != nil {
+		return nil, err
+	}
 	b := NewBatch()
 	p := &planner{c: c, b: b, f: f, opt: opt}
 	for i := range tables {
@@ -294,7 +297,7 @@ func (p *planner) cmd(c *rcmd) error {
 		delete(p.users, c.chain)
 		p.users[c.arg] = true
 	case 'A':
-		id, err := b.newRule(f, c.rule, c.exprs, rulePos{Append: true})
+		id, err := b.newRule(f, c.rule, c.exprs, nil, rulePos{Append: true})
 		if err != nil {
 			return err
 		}
@@ -318,7 +321,7 @@ func (p *planner) insert(c *rcmd) error {
 		at = 0
 	}
 	if !known && at == 0 {
-		_, err := p.b.newRule(p.f, c.rule, c.exprs, rulePos{})
+		_, err := p.b.newRule(p.f, c.rule, c.exprs, nil, rulePos{})
 		return err
 	}
 	if at > len(rs) {
@@ -332,7 +335,7 @@ func (p *planner) insert(c *rcmd) error {
 			pos.ID = 0
 		}
 	}
-	id, err := p.b.newRule(p.f, c.rule, c.exprs, pos)
+	id, err := p.b.newRule(p.f, c.rule, c.exprs, nil, pos)
 	if err != nil {
 		return err
 	}
@@ -382,11 +385,11 @@ func (p *planner) replace(c *rcmd) error {
 	old := rs[i]
 	var id uint32
 	if old.handle != 0 {
-		id, err = p.b.newRule(p.f, c.rule, c.exprs, rulePos{Replace: true, Handle: old.handle})
+		id, err = p.b.newRule(p.f, c.rule, c.exprs, nil, rulePos{Replace: true, Handle: old.handle})
 	} else {
 		// A rule of this batch has no handle yet: put the new one before
 		// it, then delete it.
-		id, err = p.b.newRule(p.f, c.rule, c.exprs, rulePos{ID: old.id})
+		id, err = p.b.newRule(p.f, c.rule, c.exprs, nil, rulePos{ID: old.id})
 		if err == nil {
 			p.b.delRule(p.f, p.table, c.chain, 0, old.id)
 		}
@@ -395,5 +398,34 @@ func (p *planner) replace(c *rcmd) error {
 		return err
 	}
 	rs[i] = simRule{id: id, match: c.match}
+	return nil
+}
+
+// resolveRestoreSets fills the kernel indexes of the sets the input's
+// rules name into their expressions, before planning (a -D by
+// specification compares them with the kernel's rules, which carry
+// indexes). A missing set fails with the line naming it.
+func (c *Conn) resolveRestoreSets(ctx context.Context, tables []rtable) error {
+	var sc *setCache
+	for i := range tables {
+		for j := range tables[i].cmds {
+			cm := &tables[i].cmds[j]
+			if len(cm.fix) == 0 {
+				continue
+			}
+			if sc == nil {
+				sc = c.newSetCache()
+			}
+			if err := sc.patch(ctx, cm.exprs, cm.fix); err != nil {
+				return &LineError{Line: cm.line, Err: err}
+			}
+			if &cm.match[0] != &cm.exprs[0] {
+				if err := sc.patch(ctx, cm.match, cm.fix); err != nil {
+					return &LineError{Line: cm.line, Err: err}
+				}
+			}
+			cm.fix = nil
+		}
+	}
 	return nil
 }

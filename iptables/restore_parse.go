@@ -17,11 +17,12 @@ type rcmd struct {
 	line  int
 	kind  byte // ':' chain line, or the command letter: A I D R N X F P E
 	chain string
-	arg   string // -E new name, -P / ':' policy
-	num   int    // -I / -D / -R rule number (1-based), 0 if not given
-	rule  *Rule  // -A -I -D -R with a specification
-	exprs []byte // the rule's expressions
-	match []byte // the expressions with zero counters, for -D by specification
+	arg   string   // -E new name, -P / ':' policy
+	num   int      // -I / -D / -R rule number (1-based), 0 if not given
+	rule  *Rule    // -A -I -D -R with a specification
+	exprs []byte   // the rule's expressions
+	match []byte   // the expressions with zero counters, for -D by specification
+	fix   []setFix // set indexes to fill into exprs and match (same offsets)
 	ctrs  Counters
 }
 
@@ -255,7 +256,7 @@ func parseCommand(n int, line string, f Family, table string, counters bool) (rc
 	if !counters {
 		r.Counters = Counters{}
 	}
-	if c.exprs, err = ruleExprs(f, r); err != nil {
+	if c.exprs, c.fix, err = ruleExprsFix(f, r); err != nil {
 		return rcmd{}, &ParseError{Line: n, Token: line, Err: err}
 	}
 	c.match = c.exprs

@@ -114,6 +114,7 @@ func (c *Conn) tableText(ctx context.Context, f Family, table string, counters b
 		first   error
 		wg      sync.WaitGroup
 		names   = make(chan string, 4096)
+		sets    = c.newSetCache() // shared by the workers
 	)
 	fail := func(err error) {
 		errOnce.Do(func() { first = err })
@@ -130,7 +131,12 @@ func (c *Conn) tableText(ctx context.Context, f Family, table string, counters b
 					continue // drain
 				}
 				sb.Reset()
-				err := dumpChain(ctx, n, &d, f, table, name, func(r *Rule) {
+				err := dumpChain(ctx, n, &d, f, table, name, func(r *Rule) error {
+					if hasSetRefs(r) {
+						if err := sets.nameRule(ctx, r); err != nil {
+							return err
+						}
+					}
 					if counters {
 						sb.WriteString("[" + strconv.FormatUint(r.Counters.Packets, 10) + ":" +
 							strconv.FormatUint(r.Counters.Bytes, 10) + "] ")
@@ -138,6 +144,7 @@ func (c *Conn) tableText(ctx context.Context, f Family, table string, counters b
 					sb.WriteString("-A " + name)
 					r.appendSpec(&sb, f)
 					sb.WriteByte('\n')
+					return nil
 				})
 				switch {
 				case errors.Is(err, ErrForeign):
@@ -178,7 +185,7 @@ func (c *Conn) tableText(ctx context.Context, f Family, table string, counters b
 // buffers are reused from rule to rule) and handing it to fn. A missing
 // chain yields nothing; a rule iptables-nft did not write stops it with
 // an error wrapping ErrForeign.
-func dumpChain(ctx context.Context, n *nft.Conn, d *ruleDec, f Family, table, chain string, fn func(*Rule)) error {
+func dumpChain(ctx context.Context, n *nft.Conn, d *ruleDec, f Family, table, chain string, fn func(*Rule) error) error {
 	filter := nft.RuleFilter{Family: nft.Family(f), Table: table, Chain: chain, SkipExprs: true}
 	for nr, err := range n.AllRules(ctx, filter) {
 		if err != nil {
@@ -191,7 +198,9 @@ func dumpChain(ctx context.Context, n *nft.Conn, d *ruleDec, f Family, table, ch
 		if err != nil {
 			return err
 		}
-		fn(r)
+		if err := fn(r); err != nil {
+			return err
+		}
 	}
 	return nil
 }

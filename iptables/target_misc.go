@@ -367,6 +367,8 @@ func newMatch(name string, f Family) Match {
 		return NewSCTP()
 	case "physdev":
 		return &Physdev{}
+	case "set":
+		return &Set{}
 	}
 	if strings.HasPrefix(name, "xt:") { // opaque extension, see Extension
 		return &Extension{ExtName: strings.TrimPrefix(name, "xt:")}
@@ -420,6 +422,8 @@ func newTarget(name string, f Family) Target {
 		return &TRACE{}
 	case "NFLOG":
 		return &NFLOG{}
+	case "SET":
+		return &SETTarget{}
 	}
 	if strings.HasPrefix(name, "xt:") {
 		return &Extension{ExtName: strings.TrimPrefix(name, "xt:"), IsTarget: true}
