@@ -12,15 +12,17 @@
 //
 // Decoding walks attributes in place and allocates about one object per
 // eight flows (optional parts come from shared blocks, see All). What is
-// left of a dump's cost is the kernel building it: measured on 200 000
-// flows (Linux 6.18, BenchmarkDump200k), receiving the dump without
-// decoding anything costs about 2.7 µs of system time per flow, All about
-// 2.6-2.9 µs system plus 0.4 µs user, and `conntrack -L` 2.8 µs system
-// plus 1.6 µs user. The kernel's share is the same for every reader (the
-// skb of a dump is capped at 32 KiB whatever the receive buffer: a bigger
-// buffer gives no fewer datagrams), so All is about 1.5x `conntrack -L`
-// in CPU and 1.5-2x in wall time, and cannot reach 2x on CPU: that
-// would need less than the kernel's own time per flow.
+// left of a dump's cost is the kernel building it, in the reader's
+// recvmsg. Measured on 200 000 flows (Linux 6.18, BenchmarkDump200k, a
+// shared 2-core machine): receiving the dump without decoding costs
+// 2.6-3.0 µs of system time per flow, All 2.6-2.9 µs system plus 0.4-0.5
+// µs user, `conntrack -L` 2.7-3.3 µs system plus 1.6-2.3 µs user. The
+// kernel's share is the same for every reader: a dump datagram is capped
+// at 32 KiB whatever the reader's buffer (conntrack -L reads 4 KiB ones,
+// eight times as many, for the same system time), and an 8 MiB socket
+// receive buffer changes nothing. So All runs at 1.5-1.7x `conntrack -L`
+// in CPU and 1.6-1.9x in wall time, and cannot reach 2x: half of
+// conntrack -L's time per flow is less than the kernel's own.
 //
 // # Network namespaces
 //
