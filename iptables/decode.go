@@ -586,7 +586,8 @@ var xtKnownNames = []string{"tcp", "udp", "icmp", "icmp6", "comment", "mark", "c
 	"addrtype", "multiport", "limit", "conntrack", "state", "DNAT", "SNAT", "MASQUERADE", "REDIRECT",
 	"NETMAP", "MARK", "CONNMARK", "REJECT", "LOG", "pkttype", "length", "ttl", "hl", "mac", "helper", "dscp",
 	"tos", "iprange", "owner", "TCPMSS", "DSCP", "TOS", "TTL", "HL", "CHECKSUM", "CLASSIFY", "NFQUEUE", "CT",
-	"socket", "rpfilter", "cgroup", "connlimit", "sctp", "physdev", "set", "SET"}
+	"socket", "rpfilter", "cgroup", "connlimit", "sctp", "physdev", "set", "SET",
+	"string", "time", "recent", "policy", "TPROXY"}
 
 // metaSet decodes a meta statement iptables-nft writes (none outside the
 // TRACE pair, which immediateLoad consumes whole).

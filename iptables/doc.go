@@ -21,12 +21,16 @@
 // conntrack/state, statistic, addrtype, multiport, limit, pkttype,
 // length, ttl, hl, mac, helper, dscp, tos, iprange, owner, physdev, sctp (ports,
 // chunk types without flags), socket, rpfilter, cgroup, connlimit, set
-// (revision 4; 1 and 3 read and kept). Typed
+// (revision 4; 1 and 3 read and kept), string (bm/kmp; a pattern with an
+// unprintable byte or a trailing backslash prints as --hex-string, as in
+// iptables-save), time (dates always printed in UTC, like iptables-save,
+// whatever TZ is; --kerneltz is a flag the kernel applies), recent (rev
+// 1), policy. Typed
 // targets: ACCEPT, DROP, RETURN, QUEUE, jumps and gotos, DNAT, SNAT,
 // MASQUERADE, REDIRECT, NETMAP, MARK, CONNMARK, REJECT, LOG, TCPMSS, DSCP,
 // TOS, TTL, HL, CHECKSUM, CLASSIFY, NFQUEUE, CT, NOTRACK, TRACE, NFLOG
 // (native log expression, as iptables-nft writes it), SET (revision 3; 1
-// and 2 read and kept).
+// and 2 read and kept), TPROXY (revision 1, mangle only).
 //
 // -m set and -j SET store the kernel's ipset index, not the name.
 // ParseRule keeps the name; Conn.Commit (and so Append, Insert, Replace,

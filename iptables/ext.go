@@ -195,3 +195,12 @@ func (r *rb) u64(off int) uint64 {
 	}
 	return binary.LittleEndian.Uint64(r.b[off:])
 }
+
+func (w *wb) be32(off int, v uint32) { binary.BigEndian.PutUint32(w.b[off:], v) }
+
+func (r *rb) be32(off int) uint32 {
+	if !r.need(off, 4) {
+		return 0
+	}
+	return binary.BigEndian.Uint32(r.b[off:])
+}

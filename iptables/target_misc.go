@@ -369,6 +369,14 @@ func newMatch(name string, f Family) Match {
 		return &Physdev{}
 	case "set":
 		return &Set{}
+	case "string":
+		return NewString()
+	case "time":
+		return NewTime()
+	case "recent":
+		return &Recent{}
+	case "policy":
+		return &Policy{}
 	}
 	if strings.HasPrefix(name, "xt:") { // opaque extension, see Extension
 		return &Extension{ExtName: strings.TrimPrefix(name, "xt:")}
@@ -424,6 +432,8 @@ func newTarget(name string, f Family) Target {
 		return &NFLOG{}
 	case "SET":
 		return &SETTarget{}
+	case "TPROXY":
+		return &TPROXY{}
 	}
 	if strings.HasPrefix(name, "xt:") {
 		return &Extension{ExtName: strings.TrimPrefix(name, "xt:"), IsTarget: true}
