@@ -65,6 +65,18 @@ func SetMatch(index uint16, invert bool, dirs ...string) (iptables.Match, error)
 // the index to the set's name inside ns. ok is false when m is not a
 // revision-4 set match.
 func SetMatchText(ns *nstest.NS, m iptables.Match) (text string, ok bool) {
+	if s, typed := m.(*iptables.Set); typed {
+		// The iptables package reads set matches typed, names resolved.
+		var dirs []string
+		for _, d := range s.Ref.Dirs {
+			dirs = append(dirs, d.String())
+		}
+		inv := ""
+		if s.Invert {
+			inv = "! "
+		}
+		return fmt.Sprintf("-m set %s--match-set %s %s", inv, s.Ref.Name, strings.Join(dirs, ",")), true
+	}
 	e, isExt := m.(*iptables.Extension)
 	if !isExt || e.ExtName != "set" || e.Rev != setMatchRev || len(e.Info) < 4 {
 		return "", false

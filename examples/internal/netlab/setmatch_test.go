@@ -42,15 +42,29 @@ func TestSetMatchReadsIptablesNft(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, rules, 1)
 	require.Len(t, rules[0].Matches, 2)
-	got, ok := rules[0].Matches[1].(*iptables.Extension)
+	// The iptables package now reads set matches typed, with the name
+	// resolved; SetMatch's bytes must still equal iptables-nft's.
+	got, ok := rules[0].Matches[1].(*iptables.Set)
 	require.True(t, ok, "set match read as %T", rules[0].Matches[1])
+	require.Equal(t, "KUBE-LOOP-BACK", got.Ref.Name)
+	require.Equal(t, []iptables.SetDir{iptables.SetDst, iptables.SetDst, iptables.SetSrc}, got.Ref.Dirs)
 
 	idx, err := SetIndex(ns, "KUBE-LOOP-BACK")
 	require.NoError(t, err)
 	require.Equal(t, uint16(1), idx, "second set created gets index 1")
+	gotIdx, ok := got.Ref.Index()
+	require.True(t, ok)
+	require.Equal(t, idx, gotIdx)
 	want, err := SetMatch(idx, false, "dst", "dst", "src")
 	require.NoError(t, err)
-	require.Equal(t, want, got, "nfkit's set match must be byte-identical to iptables-nft's")
+	raw := &iptables.Rule{Family: iptables.IPv4, Table: "nat", Chain: "KUBE-POSTROUTING", Matches: []iptables.Match{want}}
+	typed := &iptables.Rule{Family: iptables.IPv4, Table: "nat", Chain: "KUBE-POSTROUTING", Matches: []iptables.Match{got}}
+	require.NoError(t, ic.Append(context.Background(), iptables.IPv4, raw))
+	require.NoError(t, ic.Append(context.Background(), iptables.IPv4, typed))
+	again, err := ic.ListRules(context.Background(), iptables.IPv4, "nat", "KUBE-POSTROUTING")
+	require.NoError(t, err)
+	require.Len(t, again, 3)
+	require.Equal(t, again[1].String(), again[2].String(), "SetMatch's bytes read back like the typed match's")
 
 	text, ok := SetMatchText(ns, got)
 	require.True(t, ok)
