@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/netip"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -125,4 +126,28 @@ func TestCreateManyPipelined(t *testing.T) {
 		inserts += s.Insert
 	}
 	require.GreaterOrEqual(t, inserts, uint32(500))
+}
+
+// Breaking out of a dump early leaves the connection usable at once (the
+// rest of the dump is drained before All returns) and no reader behind.
+func TestDumpBreakEarly(t *testing.T) {
+	_, c := newTestConn(t)
+	ctx := testCtx(t)
+	fill(t, c, 0, 3000, 1)
+	before := runtime.NumGoroutine()
+	for range 3 {
+		n := 0
+		for _, err := range c.All(ctx, Filter{}) {
+			require.NoError(t, err)
+			n++
+			if n == 10 {
+				break
+			}
+		}
+		require.Equal(t, 10, n)
+		flows, err := c.List(ctx, Filter{})
+		require.NoError(t, err)
+		require.Len(t, flows, 3000)
+	}
+	require.LessOrEqual(t, runtime.NumGoroutine(), before)
 }
