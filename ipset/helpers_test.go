@@ -3,7 +3,6 @@ package ipset
 import (
 	"context"
 	"net/netip"
-	"strings"
 	"testing"
 	"time"
 
@@ -35,27 +34,6 @@ func cliSave(t testing.TB, ns *nstest.NS, args ...string) string {
 	return ns.Run(t, "ipset", append([]string{"save"}, args...)...)
 }
 
-// sortedLines sorts the add lines of each set (hash sets list in hash
-// order, which differs between the two writers only in order).
-func sortedLines(s string) []string {
-	var out []string
-	var adds []string
-	flush := func() {
-		sortStrings(adds)
-		out = append(out, adds...)
-		adds = nil
-	}
-	for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
-		if strings.HasPrefix(l, "add ") {
-			adds = append(adds, l)
-			continue
-		}
-		flush()
-		out = append(out, l)
-	}
-	flush()
-	return out
-}
 
 func sortStrings(s []string) {
 	for i := 1; i < len(s); i++ {

@@ -17,11 +17,8 @@ type Command struct {
 	Verb  string // create, add, del, destroy, flush, rename, swap
 	Set   Set    // create: the set (Name filled for every verb)
 	Name2 string // rename, swap: the second name
-	// Entry of an add/del line; Text is the entry as written, kept for
-	// lines parsed before their set's type was known.
+	// Entry of an add/del line.
 	Entry Entry
-	text  string
-	opts  []string
 }
 
 // ParseSave parses `ipset save` output (create and add lines) into sets

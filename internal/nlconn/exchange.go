@@ -277,4 +277,3 @@ func (c *Conn) Receive(ctx context.Context) ([]netlink.Message, error) {
 	})
 	return out, err
 }
-
