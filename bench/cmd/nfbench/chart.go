@@ -102,7 +102,7 @@ func writeChart(name string, r *Report) error {
 				y += gap
 			}
 			prev = f.Workload
-			text(6, y+12, colText, f.Workload)
+			text(6, y+12, colText, f.Workload+partMark(r, f))
 		}
 		c := colGo
 		switch f.Kind {

@@ -161,7 +161,7 @@ func iptState(e *Env, legacy bool) (rules int, chains map[string]bool, err error
 		}
 		defer c.Close()
 		ctx := context.Background()
-		rs, err := c.ListRules(ctx, nft.RuleFilter{Family: nft.FamilyIPv4, Table: "nat", SkipExprs: true})
+		n, err := countRules(ctx, c, nft.FamilyIPv4, "nat")
 		if err != nil {
 			return 0, nil, err
 		}
@@ -172,7 +172,7 @@ func iptState(e *Env, legacy bool) (rules int, chains map[string]bool, err error
 		for _, ch := range chs {
 			chains[ch.Name] = true
 		}
-		return len(rs), chains, nil
+		return n, chains, nil
 	}
 	out, err := e.NS.Run("", "iptables-legacy-save", "-t", "nat")
 	if err != nil {
