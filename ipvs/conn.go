@@ -32,7 +32,6 @@ type Conn struct {
 	cfg     Config
 	poolMu  sync.Mutex
 	pool    []*nlconn.Conn // idle extra sockets for parallel dumps
-	opened  int
 	closeMu sync.Mutex
 	closed  bool
 }
