@@ -587,7 +587,7 @@ var xtKnownNames = []string{"tcp", "udp", "icmp", "icmp6", "comment", "mark", "c
 	"NETMAP", "MARK", "CONNMARK", "REJECT", "LOG", "pkttype", "length", "ttl", "hl", "mac", "helper", "dscp",
 	"tos", "iprange", "owner", "TCPMSS", "DSCP", "TOS", "TTL", "HL", "CHECKSUM", "CLASSIFY", "NFQUEUE", "CT",
 	"socket", "rpfilter", "cgroup", "connlimit", "sctp", "physdev", "set", "SET",
-	"string", "time", "recent", "policy", "TPROXY"}
+	"string", "time", "recent", "policy", "TPROXY", "hashlimit"}
 
 // metaSet decodes a meta statement iptables-nft writes (none outside the
 // TRACE pair, which immediateLoad consumes whole).

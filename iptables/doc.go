@@ -25,7 +25,13 @@
 // unprintable byte or a trailing backslash prints as --hex-string, as in
 // iptables-save), time (dates always printed in UTC, like iptables-save,
 // whatever TZ is; --kerneltz is a flag the kernel applies), recent (rev
-// 1), policy. Typed
+// 1), policy, hashlimit (revision 3: packet rates printed like 10/sec,
+// byte rates like 512kb/s, with iptables' rounding; defaults for burst,
+// expiry, gc interval and masks filled in as iptables does and left out
+// of the text as iptables-save does; a packet rate whose avg*burst
+// overflows the kernel's credit arithmetic, such as 1/day with the
+// default burst, depends on the kernel's HZ and is refused by the kernel
+// at commit with ERANGE, as with iptables-nft). Typed
 // targets: ACCEPT, DROP, RETURN, QUEUE, jumps and gotos, DNAT, SNAT,
 // MASQUERADE, REDIRECT, NETMAP, MARK, CONNMARK, REJECT, LOG, TCPMSS, DSCP,
 // TOS, TTL, HL, CHECKSUM, CLASSIFY, NFQUEUE, CT, NOTRACK, TRACE, NFLOG

@@ -377,6 +377,8 @@ func newMatch(name string, f Family) Match {
 		return &Recent{}
 	case "policy":
 		return &Policy{}
+	case "hashlimit":
+		return NewHashlimit()
 	}
 	if strings.HasPrefix(name, "xt:") { // opaque extension, see Extension
 		return &Extension{ExtName: strings.TrimPrefix(name, "xt:")}
