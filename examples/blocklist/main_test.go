@@ -19,7 +19,7 @@ func TestBlocklist(t *testing.T) {
 	const n = 20000
 	var res Result
 	var out bytes.Buffer
-	require.NoError(t, run(ctx, &out, options{Prefixes: n, result: &res}), out.String())
+	require.NoError(t, run(ctx, &out, options{Prefixes: n, result: &res, decoys: 2}), out.String())
 	t.Log("\n" + out.String())
 	require.Equal(t, n+1, res.Loaded, "bulk load must put every prefix in the set")
 	require.Equal(t, n+1, res.Replaced)
@@ -29,6 +29,12 @@ func TestBlocklist(t *testing.T) {
 	require.True(t, res.BPassed1, "client B is not on the first list")
 	require.True(t, res.APassed2, "client A is not on the replacement")
 	require.False(t, res.BPassed2, "client B is on the replacement")
+	// The rule was written by name; the kernel holds the set's index, and
+	// nfkit lists it back typed, with that index and the name.
+	require.Equal(t, "-A INPUT -m set --match-set blocklist src -j DROP", res.ListedRule)
+	require.True(t, res.HasIndex, "the listed set match carries the kernel index")
+	require.Equal(t, uint16(2), res.IpsetIndex, "two decoy sets come first")
+	require.Equal(t, res.IpsetIndex, res.SetIndex, "the rule holds the index the kernel gave the set")
 	if _, err := exec.LookPath("ip6tables-nft-save"); err == nil {
 		require.Equal(t, "-A INPUT -m set --match-set blocklist src -j DROP", res.SavedRule)
 	}

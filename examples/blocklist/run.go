@@ -16,6 +16,9 @@ import (
 type options struct {
 	Prefixes int
 	result   *Result
+	// decoys are empty sets created first (test only), so the blocklist's
+	// kernel index is not 0 and a rule holding the wrong index shows.
+	decoys int
 }
 
 // Result is what happened, for the test.
@@ -25,6 +28,10 @@ type Result struct {
 	APassed1, BPassed1   bool          // with the first list (blocks A)
 	APassed2, BPassed2   bool          // with the replacement (blocks B)
 	SavedRule            string        // ip6tables-nft-save's view of the rule, if installed
+	ListedRule           string        // nfkit's view of the rule, listed back from the kernel
+	SetIndex             uint16        // the set's kernel index the listed rule holds
+	HasIndex             bool
+	IpsetIndex           uint16 // the set's index as package ipset reports it
 	ReferencesAfterSwaps uint32
 }
 
@@ -93,6 +100,12 @@ func run(ctx context.Context, out io.Writer, opts options) (err error) {
 	defer sc.Close()
 	set := ipset.Set{Name: setName, Type: ipset.HashNet, Family: ipset.FamilyInet6, MaxElem: uint32(opts.Prefixes + 1024)}
 
+	for i := range opts.decoys {
+		if err := sc.Create(ctx, ipset.Set{Name: fmt.Sprintf("decoy-%d", i), Type: ipset.HashNet, Family: ipset.FamilyInet6}); err != nil {
+			return err
+		}
+	}
+
 	// 1. Bulk load: the generated list plus client A's subnet.
 	list := append(generated(opts.Prefixes, 0), ipset.Entry{Prefix: clientA.Masked()})
 	start := time.Now()
@@ -107,11 +120,10 @@ func run(ctx context.Context, out io.Writer, opts options) (err error) {
 	res.Loaded = int(got.Entries)
 	fmt.Fprintf(out, "# blocklist in namespace %s\nloaded %d prefixes in %v (like ipset restore)\n", host.Name, res.Loaded, res.LoadTime.Round(time.Millisecond))
 
-	// 2. The rule that uses it: ip6tables -A INPUT -m set --match-set blocklist src -j DROP
-	idx, err := setIndex(host, setName)
-	if err != nil {
-		return err
-	}
+	// 2. The rule that uses it, written as on the command line. The kernel
+	// rule holds the set's index, not its name: Commit looks the name up in
+	// the host's namespace (as iptables does, with getsockopt SO_IP_SET),
+	// and listing turns the index back into the name.
 	ic, err := iptables.Dial(&iptables.Config{NetNS: host.FD()})
 	if err != nil {
 		return err
@@ -126,7 +138,10 @@ func run(ctx context.Context, out io.Writer, opts options) (err error) {
 	if err != nil {
 		return err
 	}
-	rule := &iptables.Rule{Chain: "INPUT", Matches: []iptables.Match{setMatch(idx)}, Target: iptables.Drop}
+	rule, err := iptables.ParseRule(iptables.IPv6, "-A INPUT -m set --match-set blocklist src -j DROP")
+	if err != nil {
+		return err
+	}
 	for _, r := range []*iptables.Rule{nd, rule} {
 		if err := batch.Append(iptables.IPv6, r); err != nil {
 			return err
@@ -135,6 +150,23 @@ func run(ctx context.Context, out io.Writer, opts options) (err error) {
 	if err := ic.Commit(ctx, batch); err != nil {
 		return err
 	}
+	listed, err := ic.ListRules(ctx, iptables.IPv6, "filter", "INPUT")
+	if err != nil {
+		return err
+	}
+	for _, r := range listed {
+		for _, m := range r.Matches {
+			if sm, ok := m.(*iptables.Set); ok {
+				res.ListedRule = r.String()
+				res.SetIndex, res.HasIndex = sm.Ref.Index()
+			}
+		}
+	}
+	if res.IpsetIndex, err = sc.Index(ctx, setName); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "nfkit lists the rule as: %s (kernel set index %d; ipset %s has index %d)\n",
+		res.ListedRule, res.SetIndex, setName, res.IpsetIndex)
 	if netlab.Have("ip6tables-nft-save") {
 		save, _ := host.Exec("ip6tables-nft-save", "-t", "filter")
 		for _, line := range splitLines(save) {
