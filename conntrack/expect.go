@@ -116,8 +116,8 @@ func (e *Expectation) encode(ae *netlink.AttributeEncoder, full bool) {
 
 func (e *Expectation) unmarshal(b []byte) error {
 	w := newWalker(b)
-	for w.next() {
-		switch w.kind() {
+	for w.Next() {
+		switch w.Kind() {
 		case ctaExpectMaster:
 			unmarshalTuple(&w, &e.Master)
 		case ctaExpectTuple:
@@ -129,7 +129,7 @@ func (e *Expectation) unmarshal(b []byte) error {
 		case ctaExpectID:
 			e.ID = w.u32("CTA_EXPECT_ID")
 		case ctaExpectHelpName:
-			e.Helper = attr.CString(w.data())
+			e.Helper = attr.CString(w.Data())
 		case ctaExpectZone:
 			e.Zone = w.u16("CTA_EXPECT_ZONE")
 		case ctaExpectFlags:
@@ -139,8 +139,8 @@ func (e *Expectation) unmarshal(b []byte) error {
 		case ctaExpectNAT:
 			e.NAT = new(ExpectNAT)
 			n := w.child()
-			for n.next() {
-				switch n.kind() {
+			for n.Next() {
+				switch n.Kind() {
 				case ctaExpectNATDir:
 					e.NAT.Dir = n.u32("CTA_EXPECT_NAT_DIR")
 				case ctaExpectNATTuple:
@@ -151,12 +151,12 @@ func (e *Expectation) unmarshal(b []byte) error {
 			}
 			w.join(&n)
 		case ctaExpectFn:
-			e.Fn = attr.CString(w.data())
+			e.Fn = attr.CString(w.Data())
 		default:
 			e.Unknown = append(e.Unknown, w.raw())
 		}
 	}
-	return w.err
+	return w.err()
 }
 
 func (e *Expectation) validate() error {

@@ -218,8 +218,8 @@ func (f *Flow) unmarshal(b []byte) error { return f.unmarshalWith(b, nil) }
 // allocation each).
 func (f *Flow) unmarshalWith(b []byte, a *flowAlloc) error {
 	w := newWalker(b)
-	for w.next() {
-		switch w.kind() {
+	for w.Next() {
+		switch w.Kind() {
 		case ctaTupleOrig:
 			unmarshalTuple(&w, &f.Origin)
 		case ctaTupleReply:
@@ -232,17 +232,17 @@ func (f *Flow) unmarshalWith(b []byte, a *flowAlloc) error {
 		case ctaProtoinfo:
 			f.unmarshalProtoinfo(&w, a)
 		case ctaHelp:
-			if hasUnknown(w.data(), ctaHelpInfo) {
+			if hasUnknown(w.Data(), ctaHelpInfo) {
 				f.Unknown = append(f.Unknown, w.raw())
 				break
 			}
 			n := w.child()
-			for n.next() {
-				switch n.kind() {
+			for n.Next() {
+				switch n.Kind() {
 				case ctaHelpName:
-					f.Helper = attr.CString(n.data())
+					f.Helper = attr.CString(n.Data())
 				case ctaHelpInfo:
-					f.HelperInfo = attr.Clone(n.data())
+					f.HelperInfo = attr.Clone(n.Data())
 				}
 			}
 			w.join(&n)
@@ -277,22 +277,22 @@ func (f *Flow) unmarshalWith(b []byte, a *flowAlloc) error {
 		case ctaZone:
 			f.Zone = w.u16("CTA_ZONE")
 		case ctaSecCtx:
-			if hasUnknown(w.data(), ctaSecCtxName) {
+			if hasUnknown(w.Data(), ctaSecCtxName) {
 				f.Unknown = append(f.Unknown, w.raw())
 				break
 			}
 			n := w.child()
-			for n.next() {
-				f.SecCtx = attr.CString(n.data())
+			for n.Next() {
+				f.SecCtx = attr.CString(n.Data())
 			}
 			w.join(&n)
 		case ctaTimestamp:
 			f.Timestamp = a.timestamp()
 			f.Timestamp.unmarshal(&w)
 		case ctaLabels:
-			f.Labels = attr.Clone(w.data())
+			f.Labels = attr.Clone(w.Data())
 		case ctaLabelsMask:
-			f.LabelsMask = attr.Clone(w.data())
+			f.LabelsMask = attr.Clone(w.Data())
 		case ctaSynproxy:
 			f.Synproxy = a.synproxy()
 			f.Synproxy.unmarshal(&w)
@@ -300,7 +300,7 @@ func (f *Flow) unmarshalWith(b []byte, a *flowAlloc) error {
 			f.Unknown = append(f.Unknown, w.raw())
 		}
 	}
-	return w.err
+	return w.err()
 }
 
 // hasUnknown reports whether the nest b holds an attribute of a type above
@@ -308,8 +308,8 @@ func (f *Flow) unmarshalWith(b []byte, a *flowAlloc) error {
 // nothing is written twice.
 func hasUnknown(b []byte, max uint16) bool {
 	n := newWalker(b)
-	for n.next() {
-		if k := n.kind(); k == 0 || k > max {
+	for n.Next() {
+		if k := n.Kind(); k == 0 || k > max {
 			return true
 		}
 	}
@@ -317,14 +317,14 @@ func hasUnknown(b []byte, max uint16) bool {
 }
 
 func (f *Flow) unmarshalProtoinfo(w *walker, a *flowAlloc) {
-	if hasUnknown(w.data(), ctaProtoinfoSCTP) {
+	if hasUnknown(w.Data(), ctaProtoinfoSCTP) {
 		f.Unknown = append(f.Unknown, w.raw())
 		return
 	}
 	p := w.child()
-	for p.next() {
+	for p.Next() {
 		n := p.child()
-		switch p.kind() {
+		switch p.Kind() {
 		case ctaProtoinfoTCP:
 			f.TCP = a.tcp()
 			f.TCP.unmarshal(&n)
@@ -341,8 +341,8 @@ func (f *Flow) unmarshalProtoinfo(w *walker, a *flowAlloc) {
 }
 
 func (t *TCPInfo) unmarshal(w *walker) {
-	for w.next() {
-		switch w.kind() {
+	for w.Next() {
+		switch w.Kind() {
 		case ctaTCPState:
 			t.State = TCPState(w.u8("CTA_PROTOINFO_TCP_STATE"))
 		case ctaTCPWscaleOrig:
@@ -350,12 +350,12 @@ func (t *TCPInfo) unmarshal(w *walker) {
 		case ctaTCPWscaleReply:
 			t.WScaleReply = w.u8("CTA_PROTOINFO_TCP_WSCALE_REPLY")
 		case ctaTCPFlagsOrig, ctaTCPFlagsReply:
-			if len(w.data()) != 2 {
+			if len(w.Data()) != 2 {
 				w.fail("CTA_PROTOINFO_TCP_FLAGS", 2)
 				return
 			}
-			fl := TCPFlags{Flags: w.data()[0], Mask: w.data()[1]}
-			if w.kind() == ctaTCPFlagsOrig {
+			fl := TCPFlags{Flags: w.Data()[0], Mask: w.Data()[1]}
+			if w.Kind() == ctaTCPFlagsOrig {
 				t.FlagsOrig = fl
 			} else {
 				t.FlagsReply = fl
@@ -367,8 +367,8 @@ func (t *TCPInfo) unmarshal(w *walker) {
 }
 
 func (s *SCTPInfo) unmarshal(w *walker) {
-	for w.next() {
-		switch w.kind() {
+	for w.Next() {
+		switch w.Kind() {
 		case ctaSCTPState:
 			s.State = w.u8("CTA_PROTOINFO_SCTP_STATE")
 		case ctaSCTPVtagOrig:
@@ -382,8 +382,8 @@ func (s *SCTPInfo) unmarshal(w *walker) {
 }
 
 func (d *DCCPInfo) unmarshal(w *walker) {
-	for w.next() {
-		switch w.kind() {
+	for w.Next() {
+		switch w.Kind() {
 		case ctaDCCPState:
 			d.State = w.u8("CTA_PROTOINFO_DCCP_STATE")
 		case ctaDCCPRole:
@@ -398,8 +398,8 @@ func (d *DCCPInfo) unmarshal(w *walker) {
 
 func (c *Counters) unmarshal(w *walker) {
 	n := w.child()
-	for n.next() {
-		switch n.kind() {
+	for n.Next() {
+		switch n.Kind() {
 		case ctaCountersPackets:
 			c.Packets = n.u64("CTA_COUNTERS_PACKETS")
 		case ctaCountersBytes:
@@ -413,8 +413,8 @@ func (c *Counters) unmarshal(w *walker) {
 
 func (t *Timestamp) unmarshal(w *walker) {
 	n := w.child()
-	for n.next() {
-		switch n.kind() {
+	for n.Next() {
+		switch n.Kind() {
 		case ctaTimestampStart:
 			t.Start = n.u64("CTA_TIMESTAMP_START")
 		case ctaTimestampStop:
@@ -428,8 +428,8 @@ func (t *Timestamp) unmarshal(w *walker) {
 
 func (s *SeqAdj) unmarshal(w *walker) {
 	n := w.child()
-	for n.next() {
-		switch n.kind() {
+	for n.Next() {
+		switch n.Kind() {
 		case ctaSeqAdjCorrectionPos:
 			s.CorrectionPos = n.u32("CTA_SEQADJ_CORRECTION_POS")
 		case ctaSeqAdjOffsetBefore:
@@ -445,8 +445,8 @@ func (s *SeqAdj) unmarshal(w *walker) {
 
 func (s *Synproxy) unmarshal(w *walker) {
 	n := w.child()
-	for n.next() {
-		switch n.kind() {
+	for n.Next() {
+		switch n.Kind() {
 		case ctaSynproxyISN:
 			s.ISN = n.u32("CTA_SYNPROXY_ISN")
 		case ctaSynproxyITS:
@@ -462,20 +462,20 @@ func (s *Synproxy) unmarshal(w *walker) {
 
 func (n *NAT) unmarshal(w *walker) {
 	a := w.child()
-	for a.next() {
-		switch a.kind() {
+	for a.Next() {
+		switch a.Kind() {
 		case ctaNatV4MinIP, ctaNatV6MinIP:
-			n.MinIP = decodeAddr(&a, a.kind() == ctaNatV4MinIP)
+			n.MinIP = decodeAddr(&a, a.Kind() == ctaNatV4MinIP)
 		case ctaNatV4MaxIP, ctaNatV6MaxIP:
-			n.MaxIP = decodeAddr(&a, a.kind() == ctaNatV4MaxIP)
+			n.MaxIP = decodeAddr(&a, a.Kind() == ctaNatV4MaxIP)
 		case ctaNatProto:
-			if hasUnknown(a.data(), ctaProtoNatPortMax) {
+			if hasUnknown(a.Data(), ctaProtoNatPortMax) {
 				n.Unknown = append(n.Unknown, a.raw())
 				break
 			}
 			p := a.child()
-			for p.next() {
-				if p.kind() == ctaProtoNatPortMin {
+			for p.Next() {
+				if p.Kind() == ctaProtoNatPortMin {
 					n.MinPort = p.u16("CTA_PROTONAT_PORT_MIN")
 				} else {
 					n.MaxPort = p.u16("CTA_PROTONAT_PORT_MAX")

@@ -68,14 +68,14 @@ func (s *CPUStats) unmarshal(b []byte) error {
 		ctaStatsSearchRestart: &s.SearchRestart, ctaStatsClashResolve: &s.ClashResolve,
 		ctaStatsChainTooLong: &s.ChainTooLong,
 	}
-	for w.next() {
-		if p, ok := fields[w.kind()]; ok && len(w.data()) == 4 {
+	for w.Next() {
+		if p, ok := fields[w.Kind()]; ok && len(w.Data()) == 4 {
 			*p = w.u32("CTA_STATS")
 			continue
 		}
 		s.Unknown = append(s.Unknown, w.raw())
 	}
-	return w.err
+	return w.err()
 }
 
 // Count returns the number of flows in the table (`conntrack -C`) and the
@@ -103,16 +103,16 @@ func (c *Conn) count(ctx context.Context) (int, int, error) {
 			return 0, 0, err
 		}
 		w := newWalker(b)
-		for w.next() {
-			switch w.kind() {
+		for w.Next() {
+			switch w.Kind() {
 			case ctaStatsGlobalEntries:
 				n = int(w.u32("CTA_STATS_GLOBAL_ENTRIES"))
 			case ctaStatsGlobalMaxEntries:
 				max = int(w.u32("CTA_STATS_GLOBAL_MAX_ENTRIES"))
 			}
 		}
-		if w.err != nil {
-			return 0, 0, w.err
+		if w.err() != nil {
+			return 0, 0, w.err()
 		}
 	}
 	return n, max, nil
@@ -133,8 +133,8 @@ func (c *Conn) ExpectationStats(ctx context.Context) ([]ExpectationCPUStats, err
 		}
 		s := ExpectationCPUStats{CPU: h.ResourceID}
 		w := newWalker(b)
-		for w.next() {
-			switch w.kind() {
+		for w.Next() {
+			switch w.Kind() {
 			case ctaStatsExpNew:
 				s.New = w.u32("CTA_STATS_EXP_NEW")
 			case ctaStatsExpCreate:
@@ -145,8 +145,8 @@ func (c *Conn) ExpectationStats(ctx context.Context) ([]ExpectationCPUStats, err
 				s.Unknown = append(s.Unknown, w.raw())
 			}
 		}
-		if w.err != nil {
-			return out, w.err
+		if w.err() != nil {
+			return out, w.err()
 		}
 		out = append(out, s)
 	}

@@ -266,16 +266,16 @@ func putAddr(ae *netlink.AttributeEncoder, v4, v6 uint16, a netip.Addr) {
 // unmarshalTuple decodes a CTA_TUPLE_* payload.
 func unmarshalTuple(w *walker, t *Tuple) {
 	n := w.child()
-	for n.next() {
-		switch n.kind() {
+	for n.Next() {
+		switch n.Kind() {
 		case ctaTupleIP:
 			ip := n.child()
-			for ip.next() {
-				switch ip.kind() {
+			for ip.Next() {
+				switch ip.Kind() {
 				case ctaIPv4Src, ctaIPv6Src:
-					t.Src = decodeAddr(&ip, ip.kind() == ctaIPv4Src)
+					t.Src = decodeAddr(&ip, ip.Kind() == ctaIPv4Src)
 				case ctaIPv4Dst, ctaIPv6Dst:
-					t.Dst = decodeAddr(&ip, ip.kind() == ctaIPv4Dst)
+					t.Dst = decodeAddr(&ip, ip.Kind() == ctaIPv4Dst)
 				default:
 					t.UnknownIP = append(t.UnknownIP, ip.raw())
 				}
@@ -283,8 +283,8 @@ func unmarshalTuple(w *walker, t *Tuple) {
 			n.join(&ip)
 		case ctaTupleProto:
 			p := n.child()
-			for p.next() {
-				switch p.kind() {
+			for p.Next() {
+				switch p.Kind() {
 				case ctaProtoNum:
 					t.Proto = Proto(p.u8("CTA_PROTO_NUM"))
 				case ctaProtoSrcPort:
@@ -316,15 +316,15 @@ func decodeAddr(w *walker, v4 bool) netip.Addr {
 	if v4 {
 		want = 4
 	}
-	if len(w.data()) != want {
+	if len(w.Data()) != want {
 		w.fail("address", want)
 		return netip.Addr{}
 	}
 	// Straight from the bytes: no error value, nothing allocated.
 	if v4 {
-		return netip.AddrFrom4([4]byte(w.data()))
+		return netip.AddrFrom4([4]byte(w.Data()))
 	}
-	return netip.AddrFrom16([16]byte(w.data()))
+	return netip.AddrFrom16([16]byte(w.Data()))
 }
 
 type netipAddrField struct {
