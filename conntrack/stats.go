@@ -111,8 +111,8 @@ func (c *Conn) count(ctx context.Context) (int, int, error) {
 				max = int(w.u32("CTA_STATS_GLOBAL_MAX_ENTRIES"))
 			}
 		}
-		if w.err() != nil {
-			return 0, 0, w.err()
+		if err := w.err(); err != nil {
+			return 0, 0, err
 		}
 	}
 	return n, max, nil
@@ -145,8 +145,8 @@ func (c *Conn) ExpectationStats(ctx context.Context) ([]ExpectationCPUStats, err
 				s.Unknown = append(s.Unknown, w.raw())
 			}
 		}
-		if w.err() != nil {
-			return out, w.err()
+		if err := w.err(); err != nil {
+			return out, err
 		}
 		out = append(out, s)
 	}
