@@ -169,10 +169,10 @@ func payload(m netlink.Message) []byte {
 // aliases the message; decoders copy what they keep.
 func nested(m netlink.Message, t uint16) ([]byte, bool, error) {
 	w := newWalker(payload(m))
-	for w.next() {
-		if w.kind() == t {
-			return w.data(), true, nil
+	for w.Next() {
+		if w.Kind() == t {
+			return w.Data(), true, nil
 		}
 	}
-	return nil, false, w.err
+	return nil, false, w.err()
 }

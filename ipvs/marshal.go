@@ -146,40 +146,40 @@ func decodeService(b []byte) (*Service, error) {
 		timeout       uint32
 		stats, stat64 []byte // alias b; decoded below, never kept
 	)
-	for w.next() {
-		switch w.kind() {
+	for w.Next() {
+		switch w.Kind() {
 		case svcAF:
-			s.Family = Family(w.u16())
+			s.Family = Family(w.U16Host())
 		case svcProtocol:
-			s.Protocol = Protocol(w.u16())
+			s.Protocol = Protocol(w.U16Host())
 		case svcAddr:
-			addr = w.data()
+			addr = w.Data()
 		case svcPort:
-			s.Port = port(w.data())
+			s.Port = port(w.Data())
 		case svcFWMark:
-			s.FWMark = w.u32()
+			s.FWMark = w.U32Host()
 		case svcSched:
-			s.Scheduler = Scheduler(w.str())
+			s.Scheduler = Scheduler(w.String())
 		case svcFlags:
-			if fb := w.data(); len(fb) >= 4 {
+			if fb := w.Data(); len(fb) >= 4 {
 				flags, haveFlags = binary.NativeEndian.Uint32(fb), true
 			}
 		case svcTimeout:
-			timeout = w.u32()
+			timeout = w.U32Host()
 		case svcNetmask:
-			netmask, haveNet = w.u32(), true
+			netmask, haveNet = w.U32Host(), true
 		case svcPEName:
-			s.PE = w.str()
+			s.PE = w.String()
 		case svcStats:
-			stats = w.data()
+			stats = w.Data()
 		case svcStats64:
-			stat64 = w.data()
+			stat64 = w.Data()
 		default:
 			s.Unknown = append(s.Unknown, w.raw())
 		}
 	}
-	if w.err != nil {
-		return nil, w.err
+	if err := w.err(); err != nil {
+		return nil, err
 	}
 	if addr != nil && s.FWMark == 0 {
 		a, err := decodeAddr(addr, s.Family)
@@ -228,9 +228,9 @@ func decodeStatsPair(s32, s64 []byte, out32, out *Stats, has64 *bool) error {
 // length tells which.
 func decodeStats(b []byte, st *Stats) error {
 	w := newWalker(b)
-	for w.next() {
+	for w.Next() {
 		var v uint64
-		switch d := w.data(); len(d) {
+		switch d := w.Data(); len(d) {
 		case 4:
 			v = uint64(binary.NativeEndian.Uint32(d))
 		case 8:
@@ -238,7 +238,7 @@ func decodeStats(b []byte, st *Stats) error {
 		default:
 			continue
 		}
-		switch w.kind() {
+		switch w.Kind() {
 		case statConns:
 			st.Conns = v
 		case statInPkts:
@@ -261,7 +261,7 @@ func decodeStats(b []byte, st *Stats) error {
 			st.OutBPS = v
 		}
 	}
-	return w.err
+	return w.err()
 }
 
 func encodeStats(ae *netlink.AttributeEncoder, st *Stats, wide bool) {
@@ -351,44 +351,44 @@ func decodeDestInto(b []byte, svcFamily Family, d *Destination, st *DestinationS
 		haveState     bool
 		stats, stat64 []byte
 	)
-	for w.next() {
-		switch w.kind() {
+	for w.Next() {
+		switch w.Kind() {
 		case dstAddr:
-			addr = w.data()
+			addr = w.Data()
 		case dstPort:
-			d.Port = port(w.data())
+			d.Port = port(w.Data())
 		case dstFwdMethod:
-			d.Forward = ForwardMethod(w.u32() & fwdMask)
+			d.Forward = ForwardMethod(w.U32Host() & fwdMask)
 		case dstWeight:
-			d.Weight = int(int32(w.u32()))
+			d.Weight = int(int32(w.U32Host()))
 		case dstUThresh:
-			d.UpperThreshold = w.u32()
+			d.UpperThreshold = w.U32Host()
 		case dstLThresh:
-			d.LowerThreshold = w.u32()
+			d.LowerThreshold = w.U32Host()
 		case dstActiveConns:
-			st.ActiveConns, haveState = w.u32(), true
+			st.ActiveConns, haveState = w.U32Host(), true
 		case dstInactConns:
-			st.InactiveConns, haveState = w.u32(), true
+			st.InactiveConns, haveState = w.U32Host(), true
 		case dstPersistConns:
-			st.PersistentConns, haveState = w.u32(), true
+			st.PersistentConns, haveState = w.U32Host(), true
 		case dstStats:
-			stats = w.data()
+			stats = w.Data()
 		case dstStats64:
-			stat64 = w.data()
+			stat64 = w.Data()
 		case dstAddrFamily:
-			fam = Family(w.u16())
+			fam = Family(w.U16Host())
 		case dstTunType:
-			d.TunnelType = TunnelType(w.u8())
+			d.TunnelType = TunnelType(w.U8())
 		case dstTunPort:
-			d.TunnelPort = port(w.data())
+			d.TunnelPort = port(w.Data())
 		case dstTunFlags:
-			d.TunnelFlags = TunnelFlags(w.u16())
+			d.TunnelFlags = TunnelFlags(w.U16Host())
 		default:
 			d.Unknown = append(d.Unknown, w.raw())
 		}
 	}
-	if w.err != nil {
-		return false, w.err
+	if err := w.err(); err != nil {
+		return false, err
 	}
 	if addr != nil {
 		a, err := decodeAddr(addr, fam)
