@@ -8,6 +8,7 @@ import (
 
 	"github.com/mdlayher/netlink"
 
+	"github.com/nfkit/nfkit/internal/attr"
 	"github.com/nfkit/nfkit/internal/nfnl"
 	"github.com/nfkit/nfkit/internal/nlconn"
 )
@@ -400,10 +401,10 @@ func failedLine(req []byte) int {
 	if len(req) < 16+nfnl.HeaderLen {
 		return 0
 	}
-	it := aiter{b: req[16+nfnl.HeaderLen:]}
-	for it.next() {
-		if it.typ == attrLineNo {
-			v, err := it.uint()
+	it := attr.NewIter(req[16+nfnl.HeaderLen:])
+	for it.Next() {
+		if it.Kind() == attrLineNo {
+			v, err := uintAttr(&it)
 			if err != nil {
 				return 0
 			}

@@ -41,7 +41,7 @@ func (c *Conn) encodeBatch(ctx context.Context, b *Batch) ([]chunk, error) {
 				return fail(err)
 			}
 			w := c.encodeCreate(&s, ti, rev)
-			chunks = append(chunks, chunk{op: i, msg: c.message(cmdCreate, createFlags(o.exist), w.b), setKind: ti.kind})
+			chunks = append(chunks, chunk{op: i, msg: c.message(cmdCreate, createFlags(o.exist), w.Buf), setKind: ti.kind})
 			s.Family = ti.effectiveFamily(s.Family)
 			known[s.Name] = &s
 		case opDestroy, opFlush:
@@ -49,14 +49,14 @@ func (c *Conn) encodeBatch(ctx context.Context, b *Batch) ([]chunk, error) {
 				return fail(err)
 			}
 			w := c.newAttrs(48)
-			w.str(attrSetName, o.name)
+			w.String(attrSetName, o.name)
 			cmd, flags := cmdFlush, netlink.HeaderFlags(0)
 			if o.code == opDestroy {
 				// NLM_F_EXCL: a missing set is an error, as for the CLI.
 				cmd, flags = cmdDestroy, netlink.Excl
 				known[o.name] = nil
 			}
-			chunks = append(chunks, chunk{op: i, msg: c.message(cmd, flags, w.b)})
+			chunks = append(chunks, chunk{op: i, msg: c.message(cmd, flags, w.Buf)})
 		case opRename, opSwap:
 			if err := validateName("from", o.name); err != nil {
 				return fail(err)
@@ -65,8 +65,8 @@ func (c *Conn) encodeBatch(ctx context.Context, b *Batch) ([]chunk, error) {
 				return fail(err)
 			}
 			w := c.newAttrs(80)
-			w.str(attrSetName, o.name)
-			w.str(attrSetName2, o.name2)
+			w.String(attrSetName, o.name)
+			w.String(attrSetName2, o.name2)
 			cmd := cmdRename
 			if o.code == opSwap {
 				cmd = cmdSwap
@@ -96,7 +96,7 @@ func (c *Conn) encodeBatch(ctx context.Context, b *Batch) ([]chunk, error) {
 					known[o.name] = &s
 				}
 			}
-			chunks = append(chunks, chunk{op: i, msg: c.message(cmd, 0, w.b)})
+			chunks = append(chunks, chunk{op: i, msg: c.message(cmd, 0, w.Buf)})
 		case opAddEntries, opDelEntries:
 			if err := validateName("set", o.name); err != nil {
 				return fail(err)
@@ -136,23 +136,23 @@ func (c *Conn) appendEntryChunks(chunks []chunk, op int, cmd command, flags netl
 	from := 0
 	for from < len(entries) {
 		w := c.newAttrs(4096)
-		w.str(attrSetName, name)
+		w.String(attrSetName, name)
 		w.u32(attrLineNo, 0)
 		adt := w.begin(attrADT)
 		to := from
 		for to < len(entries) {
-			mark := len(w.b)
+			mark := len(w.Buf)
 			d := w.begin(attrData)
 			entries[to].appendEntryData(w, uint32(to-from+1), ti.defaultProto())
-			w.end(d)
-			if len(w.b)-adt > maxADT && to > from {
-				w.b = w.b[:mark]
+			w.End(d)
+			if len(w.Buf)-adt > maxADT && to > from {
+				w.Buf = w.Buf[:mark]
 				break
 			}
 			to++
 		}
-		w.end(adt)
-		chunks = append(chunks, chunk{op: op, from: from, to: to, msg: c.message(cmd, flags, w.b), setKind: ti.kind, withLineNo: true})
+		w.End(adt)
+		chunks = append(chunks, chunk{op: op, from: from, to: to, msg: c.message(cmd, flags, w.Buf), setKind: ti.kind, withLineNo: true})
 		from = to
 	}
 	return chunks

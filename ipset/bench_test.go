@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nfkit/nfkit/internal/attr"
 	"github.com/nfkit/nfkit/internal/nstest"
 )
 
@@ -193,10 +194,10 @@ func BenchmarkDecodeEntries(b *testing.B) {
 	chunks := c.appendEntryChunks(nil, 0, cmdAdd, 0, "bench", benchEntries(), ti)
 	var adts [][]byte
 	for _, ch := range chunks {
-		it := aiter{b: ch.msg.Data[4:]}
-		for it.next() {
-			if it.typ == attrADT {
-				adts = append(adts, it.val)
+		it := attr.NewIter(ch.msg.Data[4:])
+		for it.Next() {
+			if it.Kind() == attrADT {
+				adts = append(adts, it.Data())
 			}
 		}
 	}

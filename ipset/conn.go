@@ -8,6 +8,7 @@ import (
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/nfkit/nfkit/internal/attr"
 	"github.com/nfkit/nfkit/internal/nfnl"
 	"github.com/nfkit/nfkit/internal/nlconn"
 )
@@ -70,7 +71,7 @@ func (c *Conn) Protocol() int { return int(c.protocol) }
 // with its own version (and, since protocol 7, its minimum).
 func (c *Conn) negotiate(ctx context.Context) error {
 	w := c.newAttrs(0) // carries protocolMax: c.protocol is not negotiated yet
-	msgs, err := c.nl.Execute(ctx, c.message(cmdProtocol, 0, w.b))
+	msgs, err := c.nl.Execute(ctx, c.message(cmdProtocol, 0, w.Buf))
 	if err != nil {
 		return wrap(err, "ipset protocol", "", opOther, 0)
 	}
@@ -80,10 +81,10 @@ func (c *Conn) negotiate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		it := aiter{b: attrs}
-		for it.next() {
-			v, _ := it.uint()
-			switch it.typ {
+		it := attr.NewIter(attrs)
+		for it.Next() {
+			v, _ := uintAttr(&it)
+			switch it.Kind() {
 			case attrProtocol:
 				kmax = uint8(v)
 			case attrProtocolMin:
@@ -114,10 +115,11 @@ func (c *Conn) message(cmd command, flags netlink.HeaderFlags, attrs []byte) net
 
 // newAttrs starts a request body: nfgenmsg header plus protocol attribute.
 func (c *Conn) newAttrs(capHint int) *abuf {
-	w := &abuf{b: make([]byte, 0, capHint+16)}
-	w.b = nfnl.Header{Family: unix.NFPROTO_IPV4, Version: unix.NFNETLINK_V0}.Marshal(w.b)
-	w.u8(attrProtocol, c.protocol)
-	return w
+	// Small enough to inline, so that the abuf stays on the caller's stack.
+	var w abuf
+	w.Buf = nfnl.Header{Family: unix.NFPROTO_IPV4, Version: unix.NFNETLINK_V0}.Marshal(make([]byte, 0, capHint+16))
+	w.U8(attrProtocol, c.protocol)
+	return &w
 }
 
 // Revisions returns the range of revisions the kernel has for a set type
@@ -136,9 +138,9 @@ func (c *Conn) Revisions(ctx context.Context, t SetType, f Family) (minRev, maxR
 		return r.min, r.max, nil
 	}
 	w := c.newAttrs(64)
-	w.str(attrTypeName, string(t))
-	w.u8(attrFamily, uint8(f))
-	msgs, err := c.nl.Execute(ctx, c.message(cmdType, 0, w.b))
+	w.String(attrTypeName, string(t))
+	w.U8(attrFamily, uint8(f))
+	msgs, err := c.nl.Execute(ctx, c.message(cmdType, 0, w.Buf))
 	if err != nil {
 		return 0, 0, wrap(err, "ipset type", string(t)+" family "+f.String(), opOther, ti.kind)
 	}
@@ -147,14 +149,14 @@ func (c *Conn) Revisions(ctx context.Context, t SetType, f Family) (minRev, maxR
 		if err != nil {
 			return 0, 0, err
 		}
-		it := aiter{b: attrs}
-		for it.next() {
-			switch it.typ {
+		it := attr.NewIter(attrs)
+		for it.Next() {
+			switch it.Kind() {
 			case attrRevision:
-				v, _ := it.uint()
+				v, _ := uintAttr(&it)
 				r.max = uint8(v)
 			case attrRevisionMin:
-				v, _ := it.uint()
+				v, _ := uintAttr(&it)
 				r.min = uint8(v)
 			}
 		}
@@ -167,6 +169,6 @@ func (c *Conn) Revisions(ctx context.Context, t SetType, f Family) (minRev, maxR
 
 // execute sends one request and wraps a kernel error with context.
 func (c *Conn) execute(ctx context.Context, cmd command, flags netlink.HeaderFlags, w *abuf, op, object string, ok opKind, k kind) ([]netlink.Message, error) {
-	msgs, err := c.nl.Execute(ctx, c.message(cmd, flags, w.b))
+	msgs, err := c.nl.Execute(ctx, c.message(cmd, flags, w.Buf))
 	return msgs, wrap(err, op, object, ok, k)
 }

@@ -65,10 +65,10 @@ func (c *Conn) Test(ctx context.Context, set string, e Entry) (bool, error) {
 		return false, err
 	}
 	w := c.newAttrs(128)
-	w.str(attrSetName, set)
+	w.String(attrSetName, set)
 	d := w.begin(attrData)
 	t.appendEntryData(w, 0, ti.defaultProto())
-	w.end(d)
+	w.End(d)
 	_, err = c.execute(ctx, cmdTest, 0, w, "test entry in", set, opOther, ti.kind)
 	var ke *nlconn.Error
 	if errors.As(err, &ke) && ke.Errno == errExist {

@@ -15,10 +15,10 @@ import (
 func rawAdd(t *testing.T, c *Conn, set string, e Entry) error {
 	t.Helper()
 	w := c.newAttrs(64)
-	w.str(attrSetName, set)
+	w.String(attrSetName, set)
 	d := w.begin(attrData)
 	e.appendEntryData(w, 0, 0)
-	w.end(d)
+	w.End(d)
 	_, err := c.execute(t.Context(), cmdAdd, 0x200, w, "raw add", set, opAdd, kindHash)
 	return err
 }
@@ -86,12 +86,12 @@ func TestKernelErrors(t *testing.T) {
 		}
 		// A family the type does not have is IPSET_ERR_INVALID_FAMILY.
 		w := c.newAttrs(128)
-		w.str(attrSetName, "badfam")
-		w.str(attrTypeName, string(HashIP))
-		w.u8(attrRevision, 0)
-		w.u8(attrFamily, 7) // NFPROTO_BRIDGE
+		w.String(attrSetName, "badfam")
+		w.String(attrTypeName, string(HashIP))
+		w.U8(attrRevision, 0)
+		w.U8(attrFamily, 7) // NFPROTO_BRIDGE
 		d := w.begin(attrData)
-		w.end(d)
+		w.End(d)
 		_, err := c.execute(ctx, cmdCreate, 0x600, w, "create set", "badfam", opOther, 0)
 		mustIs(t, err, ErrFamilyMismatch)
 	})
@@ -103,8 +103,8 @@ func TestKernelErrors(t *testing.T) {
 	})
 	t.Run("unknown type (kernel)", func(t *testing.T) {
 		w := c.newAttrs(64)
-		w.str(attrTypeName, "hash:nfkit-none")
-		w.u8(attrFamily, uint8(FamilyInet))
+		w.String(attrTypeName, "hash:nfkit-none")
+		w.U8(attrFamily, uint8(FamilyInet))
 		_, err := c.execute(ctx, cmdType, 0, w, "ipset type", "hash:nfkit-none", opOther, 0)
 		mustIs(t, err, ErrTypeUnsupported)
 	})

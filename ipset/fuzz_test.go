@@ -12,11 +12,11 @@ import (
 // encodeListMsg is the inverse of decodeListMsg, for the fuzzers.
 func encodeListMsg(m listMsg) []byte {
 	var w abuf
-	w.str(attrSetName, m.name)
+	w.String(attrSetName, m.name)
 	if m.header {
-		w.str(attrTypeName, string(m.set.Type))
-		w.u8(attrRevision, m.set.Revision)
-		w.u8(attrFamily, uint8(m.set.Family))
+		w.String(attrTypeName, string(m.set.Type))
+		w.U8(attrRevision, m.set.Revision)
+		w.U8(attrFamily, uint8(m.set.Family))
 		m.set.appendCreateData(&w, true)
 	}
 	if m.adt != nil {
@@ -24,12 +24,12 @@ func encodeListMsg(m listMsg) []byte {
 		_ = forEachEntry(m.adt, func(e Entry) bool {
 			d := w.begin(attrData)
 			e.appendEntryData(&w, 0, 0)
-			w.end(d)
+			w.End(d)
 			return true
 		})
-		w.end(off)
+		w.End(off)
 	}
-	return w.b
+	return w.Buf
 }
 
 func decodedEntries(m listMsg) ([]Entry, error) {
@@ -47,9 +47,9 @@ func seedListMsgs(f *testing.F) {
 	off := w.begin(attrADT)
 	d := w.begin(attrData)
 	(&Entry{Addr: mustAddr("2001:db8::1"), Proto: 6, Port: 80, Comment: "c", TimeoutSet: true}).appendEntryData(&w, 0, 0)
-	w.end(d)
-	w.end(off)
-	f.Add(append(encodeListMsg(listMsg{name: "s", header: true, set: s}), w.b...))
+	w.End(d)
+	w.End(off)
+	f.Add(append(encodeListMsg(listMsg{name: "s", header: true, set: s}), w.Buf...))
 	data, err := os.ReadFile("testdata/cli_requests.txt")
 	if err != nil {
 		f.Fatal(err)
@@ -100,7 +100,7 @@ func FuzzUnmarshalEntry(f *testing.F) {
 	} {
 		var w abuf
 		e.appendEntryData(&w, 3, 0)
-		f.Add(w.b)
+		f.Add(w.Buf)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		e, err := unmarshalEntry(b)
@@ -109,7 +109,7 @@ func FuzzUnmarshalEntry(f *testing.F) {
 		}
 		var w abuf
 		e.appendEntryData(&w, 0, 0)
-		e2, err := unmarshalEntry(w.b)
+		e2, err := unmarshalEntry(w.Buf)
 		if err != nil {
 			t.Fatalf("re-decode: %v", err)
 		}

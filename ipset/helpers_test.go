@@ -34,7 +34,6 @@ func cliSave(t testing.TB, ns *nstest.NS, args ...string) string {
 	return ns.Run(t, "ipset", append([]string{"save"}, args...)...)
 }
 
-
 func sortStrings(s []string) {
 	for i := 1; i < len(s); i++ {
 		for j := i; j > 0 && s[j] < s[j-1]; j-- {

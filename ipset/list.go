@@ -7,6 +7,7 @@ import (
 
 	"github.com/mdlayher/netlink"
 
+	"github.com/nfkit/nfkit/internal/attr"
 	"github.com/nfkit/nfkit/internal/nfnl"
 )
 
@@ -29,39 +30,39 @@ type listMsg struct {
 // decodeListMsg decodes one list/save reply payload (after nfgenmsg).
 func decodeListMsg(b []byte) (listMsg, error) {
 	var m listMsg
-	it := aiter{b: b}
-	for it.next() {
-		switch it.typ {
+	it := attr.NewIter(b)
+	for it.Next() {
+		switch it.Kind() {
 		case attrSetName:
-			m.name = cstring(it.val)
+			m.name = attr.CString(it.Data())
 		case attrTypeName:
-			m.set.Type = SetType(cstring(it.val))
+			m.set.Type = SetType(attr.CString(it.Data()))
 			m.header = true
 		case attrRevision:
-			v, err := it.uint()
+			v, err := uintAttr(&it)
 			if err != nil {
 				return m, err
 			}
 			m.set.Revision = uint8(v)
 			m.header = true
 		case attrFamily:
-			v, err := it.uint()
+			v, err := uintAttr(&it)
 			if err != nil {
 				return m, err
 			}
 			m.set.Family = Family(v)
 			m.header = true
 		case attrData:
-			if err := m.set.unmarshalCreateData(it.val); err != nil {
+			if err := m.set.unmarshalCreateData(it.Data()); err != nil {
 				return m, err
 			}
 			m.header = true
 		case attrADT:
-			m.adt = it.val
+			m.adt = it.Data()
 		}
 	}
-	if it.err != nil {
-		return m, it.err
+	if err := walkErr(&it); err != nil {
+		return m, err
 	}
 	if m.name == "" {
 		return m, fmt.Errorf("ipset: list reply without a set name")
@@ -72,12 +73,12 @@ func decodeListMsg(b []byte) (listMsg, error) {
 
 // forEachEntry decodes the DATA nests of an ADT nest.
 func forEachEntry(adt []byte, fn func(Entry) bool) error {
-	it := aiter{b: adt}
-	for it.next() {
-		if it.typ != attrData {
+	it := attr.NewIter(adt)
+	for it.Next() {
+		if it.Kind() != attrData {
 			continue
 		}
-		e, err := unmarshalEntry(it.val)
+		e, err := unmarshalEntry(it.Data())
 		if err != nil {
 			return err
 		}
@@ -85,7 +86,7 @@ func forEachEntry(adt []byte, fn func(Entry) bool) error {
 			return nil
 		}
 	}
-	return it.err
+	return walkErr(&it)
 }
 
 // dump streams the kernel's list replies for name ("" = all sets).
@@ -119,12 +120,12 @@ func (c *Conn) dump(ctx context.Context, name string, headersOnly bool) iter.Seq
 func (c *Conn) listRequest(name string, headersOnly bool) netlink.Message {
 	w := c.newAttrs(48)
 	if name != "" {
-		w.str(attrSetName, name)
+		w.String(attrSetName, name)
 	}
 	if headersOnly {
 		w.u32(attrFlags, flagListHeader)
 	}
-	return c.message(cmdList, 0, w.b)
+	return c.message(cmdList, 0, w.Buf)
 }
 
 func decodeReply(m netlink.Message) (listMsg, error) {

@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/netip"
 	"time"
+
+	"github.com/nfkit/nfkit/internal/attr"
 )
 
 // Attributes are appended in ascending type order with the line number
@@ -48,10 +50,10 @@ func (s *Set) appendCreateData(w *abuf, kernel bool) {
 		w.u32(attrMaxElem, s.MaxElem)
 	}
 	if s.NetMask != 0 {
-		w.u8(attrNetMask, s.NetMask)
+		w.U8(attrNetMask, s.NetMask)
 	}
 	if s.BucketSize != 0 {
-		w.u8(attrBucketSize, s.BucketSize)
+		w.U8(attrBucketSize, s.BucketSize)
 	}
 	if s.Size != 0 {
 		w.u32(attrSize, s.Size)
@@ -61,8 +63,8 @@ func (s *Set) appendCreateData(w *abuf, kernel bool) {
 		w.u32(attrReferences, s.References)
 		w.u32(attrMemSize, s.MemSize)
 	}
-	w.b = append(w.b, s.Raw...)
-	w.end(off)
+	w.Buf = append(w.Buf, s.Raw...)
+	w.End(off)
 }
 
 func (s *Set) cadtFlags() uint32 {
@@ -93,21 +95,21 @@ func seconds(d time.Duration) uint32 {
 // unmarshalCreateData decodes the IPSET_ATTR_DATA nest of a set header.
 // Unknown attributes are kept in Raw.
 func (s *Set) unmarshalCreateData(b []byte) error {
-	it := aiter{b: b}
-	for it.next() {
+	it := attr.NewIter(b)
+	for it.Next() {
 		var err error
-		switch it.typ {
+		switch it.Kind() {
 		case attrIP:
-			s.RangeFrom, err = nestedAddr(it.val)
+			s.RangeFrom, err = nestedAddr(it.Data())
 		case attrIPTo:
-			s.RangeTo, err = nestedAddr(it.val)
+			s.RangeTo, err = nestedAddr(it.Data())
 		case attrBitMask:
-			s.BitMask, err = nestedAddr(it.val)
+			s.BitMask, err = nestedAddr(it.Data())
 		case attrCIDR:
 			// bitmap:ip created from a CIDR; the kernel lists IP_TO, but
 			// keep an unexpected CIDR by turning it into the range end.
 			var v uint64
-			if v, err = it.uint(); err == nil && s.RangeFrom.IsValid() {
+			if v, err = uintAttr(&it); err == nil && s.RangeFrom.IsValid() {
 				p, perr := s.RangeFrom.Prefix(int(v))
 				if perr != nil {
 					return fmt.Errorf("ipset: set header: cidr %d: %w", v, perr)
@@ -118,22 +120,22 @@ func (s *Set) unmarshalCreateData(b []byte) error {
 			attrHashSize, attrMaxElem, attrNetMask, attrBucketSize, attrSize,
 			attrElements, attrReferences, attrMemSize:
 			var v uint64
-			if v, err = it.uint(); err != nil {
+			if v, err = uintAttr(&it); err != nil {
 				break
 			}
 			if v > 0xffffffff {
 				err = fmt.Errorf("value %d does not fit 32 bits", v)
 				break
 			}
-			s.setHeaderInt(it.typ, v)
+			s.setHeaderInt(it.Kind(), v)
 		default:
-			s.Raw = it.appendRaw(s.Raw)
+			s.Raw = appendRaw(s.Raw, &it)
 		}
 		if err != nil {
-			return fmt.Errorf("ipset: set header attribute %d: %w", it.typ, err)
+			return fmt.Errorf("ipset: set header attribute %d: %w", it.Kind(), err)
 		}
 	}
-	return it.err
+	return walkErr(&it)
 }
 
 func (s *Set) setHeaderInt(typ uint16, v uint64) {
@@ -156,7 +158,7 @@ func (s *Set) setHeaderInt(typ uint16, v uint64) {
 		if rest := f &^ (cadtWithCounters | cadtWithComment | cadtWithForceAdd | cadtWithSkbInfo); rest != 0 {
 			var w abuf
 			w.u32(attrCADTFlags, rest)
-			s.Raw = append(s.Raw, w.b...)
+			s.Raw = append(s.Raw, w.Buf...)
 		}
 	case attrMarkMask:
 		s.MarkMask = uint32(v)
@@ -215,7 +217,7 @@ func (e *Entry) appendEntryData(w *abuf, lineno uint32, defProto uint8) {
 		w.addr(attrIPTo, e.AddrTo)
 	}
 	if e.Prefix.IsValid() {
-		w.u8(attrCIDR, uint8(e.Prefix.Bits()))
+		w.U8(attrCIDR, uint8(e.Prefix.Bits()))
 	}
 	if e.Port != 0 || e.PortTo != 0 || proto != 0 {
 		w.u16(attrPort, e.Port)
@@ -227,7 +229,7 @@ func (e *Entry) appendEntryData(w *abuf, lineno uint32, defProto uint8) {
 		w.u32(attrTimeout, seconds(e.Timeout))
 	}
 	if proto != 0 {
-		w.u8(attrProto, proto)
+		w.U8(attrProto, proto)
 	}
 	if f := e.cadtFlags(); f != 0 {
 		w.u32(attrCADTFlags, f)
@@ -236,21 +238,21 @@ func (e *Entry) appendEntryData(w *abuf, lineno uint32, defProto uint8) {
 		w.u32(attrMark, e.Mark)
 	}
 	if len(e.MAC) > 0 {
-		w.attr(attrEther, e.MAC)
+		w.Bytes(attrEther, e.MAC)
 	}
 	if e.Set != "" {
-		w.str(attrName, e.Set)
+		w.String(attrName, e.Set)
 	}
 	switch {
 	case e.Before != "":
-		w.str(attrNameRef, e.Before)
+		w.String(attrNameRef, e.Before)
 	case e.After != "":
-		w.str(attrNameRef, e.After)
+		w.String(attrNameRef, e.After)
 	}
 	switch {
 	case e.Prefix2.IsValid():
 		w.addr(attrIP2, e.Prefix2.Addr())
-		w.u8(attrCIDR2, uint8(e.Prefix2.Bits()))
+		w.U8(attrCIDR2, uint8(e.Prefix2.Bits()))
 	case e.Addr2.IsValid():
 		w.addr(attrIP2, e.Addr2)
 	}
@@ -258,7 +260,7 @@ func (e *Entry) appendEntryData(w *abuf, lineno uint32, defProto uint8) {
 		w.addr(attrIP2To, e.Addr2To)
 	}
 	if e.Iface != "" {
-		w.str(attrIface, e.Iface)
+		w.String(attrIface, e.Iface)
 	}
 	if e.Bytes != 0 {
 		w.u64(attrBytes, e.Bytes)
@@ -267,7 +269,7 @@ func (e *Entry) appendEntryData(w *abuf, lineno uint32, defProto uint8) {
 		w.u64(attrPackets, e.Packets)
 	}
 	if e.Comment != "" {
-		w.str(attrComment, e.Comment)
+		w.String(attrComment, e.Comment)
 	}
 	if e.SkbMark != 0 || e.SkbMarkMask != 0 {
 		w.u64(attrSkbMark, uint64(e.SkbMark)<<32|uint64(e.SkbMarkMask))
@@ -278,7 +280,7 @@ func (e *Entry) appendEntryData(w *abuf, lineno uint32, defProto uint8) {
 	if e.SkbQueue != 0 {
 		w.u16(attrSkbQueue, e.SkbQueue)
 	}
-	w.b = append(w.b, e.Raw...)
+	w.Buf = append(w.Buf, e.Raw...)
 	if lineno != 0 {
 		w.u32(attrCADTLineNo, lineno)
 	}
@@ -308,39 +310,39 @@ func unmarshalEntry(b []byte) (Entry, error) {
 		flags       uint32
 		ref         string
 	)
-	it := aiter{b: b}
-	for it.next() {
+	it := attr.NewIter(b)
+	for it.Next() {
 		var err error
 		var v uint64
-		switch it.typ {
+		switch it.Kind() {
 		case attrIP:
-			e.Addr, err = nestedAddr(it.val)
+			e.Addr, err = nestedAddr(it.Data())
 		case attrIPTo:
-			e.AddrTo, err = nestedAddr(it.val)
+			e.AddrTo, err = nestedAddr(it.Data())
 		case attrIP2:
-			e.Addr2, err = nestedAddr(it.val)
+			e.Addr2, err = nestedAddr(it.Data())
 		case attrIP2To:
-			e.Addr2To, err = nestedAddr(it.val)
+			e.Addr2To, err = nestedAddr(it.Data())
 		case attrEther:
-			if len(it.val) != 6 {
-				err = fmt.Errorf("MAC of %d bytes", len(it.val))
+			if len(it.Data()) != 6 {
+				err = fmt.Errorf("MAC of %d bytes", len(it.Data()))
 			}
-			e.MAC = net.HardwareAddr(append([]byte(nil), it.val...))
+			e.MAC = net.HardwareAddr(append([]byte(nil), it.Data()...))
 		case attrName:
-			e.Set = cstring(it.val)
+			e.Set = attr.CString(it.Data())
 		case attrNameRef:
-			ref = cstring(it.val)
+			ref = attr.CString(it.Data())
 		case attrIface:
-			e.Iface = cstring(it.val)
+			e.Iface = attr.CString(it.Data())
 		case attrComment:
-			e.Comment = cstring(it.val)
+			e.Comment = attr.CString(it.Data())
 		case attrCADTLineNo:
 		case attrCIDR, attrCIDR2, attrPort, attrPortTo, attrTimeout, attrProto, attrCADTFlags,
 			attrMark, attrBytes, attrPackets, attrSkbMark, attrSkbPrio, attrSkbQueue:
-			if v, err = it.uint(); err != nil {
+			if v, err = uintAttr(&it); err != nil {
 				break
 			}
-			switch it.typ {
+			switch it.Kind() {
 			case attrCIDR:
 				cidr = int(v)
 			case attrCIDR2:
@@ -372,14 +374,14 @@ func unmarshalEntry(b []byte) (Entry, error) {
 				e.SkbQueue = uint16(v)
 			}
 		default:
-			e.Raw = it.appendRaw(e.Raw)
+			e.Raw = appendRaw(e.Raw, &it)
 		}
 		if err != nil {
-			return e, fmt.Errorf("ipset: entry attribute %d: %w", it.typ, err)
+			return e, fmt.Errorf("ipset: entry attribute %d: %w", it.Kind(), err)
 		}
 	}
-	if it.err != nil {
-		return e, it.err
+	if err := walkErr(&it); err != nil {
+		return e, err
 	}
 	if cidr >= 0 {
 		if !e.Addr.IsValid() {
@@ -411,7 +413,7 @@ func unmarshalEntry(b []byte) (Entry, error) {
 		// Keep unknown entry flags: re-encoded through Raw.
 		var w abuf
 		w.u32(attrCADTFlags, rest)
-		e.Raw = append(e.Raw, w.b...)
+		e.Raw = append(e.Raw, w.Buf...)
 	}
 	if ref != "" {
 		if flags&cadtBefore != 0 {

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/mdlayher/netlink"
+
+	"github.com/nfkit/nfkit/internal/attr"
 )
 
 // fixture is one request the ipset CLI sent, from testdata/cli_requests.txt.
@@ -52,37 +54,37 @@ func loadFixtures(t *testing.T) []fixture {
 // nest without its line number.
 func topAttrs(t *testing.T, msg []byte) (top [][]byte, data []byte) {
 	t.Helper()
-	it := aiter{b: msg[20:]}
-	for it.next() {
-		switch it.typ {
+	it := attr.NewIter(msg[20:])
+	for it.Next() {
+		switch it.Kind() {
 		case attrLineNo:
 		case attrADT:
-			in := aiter{b: it.val}
-			if in.next() {
-				data = stripLineNo(t, in.val)
+			in := attr.NewIter(it.Data())
+			if in.Next() {
+				data = stripLineNo(t, in.Data())
 			}
 		case attrData:
 			if len(msg) > 17 && msg[4] != byte(cmdCreate) {
-				data = stripLineNo(t, it.val)
+				data = stripLineNo(t, it.Data())
 				continue
 			}
-			top = append(top, it.all)
+			top = append(top, it.Attr())
 		default:
-			top = append(top, it.all)
+			top = append(top, it.Attr())
 		}
 	}
-	if it.err != nil {
-		t.Fatal(it.err)
+	if it.Err() != nil {
+		t.Fatal(it.Err())
 	}
 	return top, data
 }
 
 func stripLineNo(t *testing.T, b []byte) []byte {
 	var out []byte
-	it := aiter{b: b}
-	for it.next() {
-		if it.typ != attrCADTLineNo {
-			out = append(out, it.all...)
+	it := attr.NewIter(b)
+	for it.Next() {
+		if it.Kind() != attrCADTLineNo {
+			out = append(out, it.Attr()...)
 		}
 	}
 	return out
@@ -115,10 +117,10 @@ func TestEncodeMatchesCLI(t *testing.T) {
 					t.Fatal(err)
 				}
 				// The revision the CLI negotiated with this kernel.
-				it := aiter{b: fx.msg[20:]}
-				for it.next() {
-					if it.typ == attrRevision {
-						s.Revision = it.val[0]
+				it := attr.NewIter(fx.msg[20:])
+				for it.Next() {
+					if it.Kind() == attrRevision {
+						s.Revision = it.Data()[0]
 					}
 				}
 				sets[s.Name] = &s
@@ -135,11 +137,11 @@ func TestEncodeMatchesCLI(t *testing.T) {
 				case "test":
 					ti, _ := lookupType(s.Type)
 					w := c.newAttrs(64)
-					w.str(attrSetName, s.Name)
+					w.String(attrSetName, s.Name)
 					d := w.begin(attrData)
 					e.appendEntryData(w, 0, ti.defaultProto())
-					w.end(d)
-					msg = c.message(cmdTest, 0, w.b)
+					w.End(d)
+					msg = c.message(cmdTest, 0, w.Buf)
 				default:
 					b := Batch{}
 					sc := *s

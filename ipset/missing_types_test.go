@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/hex"
 	"testing"
+
+	"github.com/nfkit/nfkit/internal/attr"
 )
 
 // The five set types this machine's kernel lacks (hash:mac, hash:ip,mac,
@@ -24,10 +26,10 @@ func cliEntryAttr(t *testing.T, fixtures map[string]fixture, name string, typ ui
 		t.Fatalf("no fixture %s", name)
 	}
 	_, data := topAttrs(t, fx.msg)
-	it := aiter{b: data}
-	for it.next() {
-		if it.typ == typ {
-			return it.all
+	it := attr.NewIter(data)
+	for it.Next() {
+		if it.Kind() == typ {
+			return it.Attr()
 		}
 	}
 	t.Fatalf("fixture %s has no attribute %d", name, typ)
@@ -76,10 +78,10 @@ func TestEncodeMissingTypes(t *testing.T) {
 			var w abuf
 			e.appendEntryData(&w, 0, ti.defaultProto())
 			want := bytes.Join(tc.want, nil)
-			if !bytes.Equal(w.b, want) {
-				t.Errorf("entry attributes\n got %x\nwant %x", w.b, want)
+			if !bytes.Equal(w.Buf, want) {
+				t.Errorf("entry attributes\n got %x\nwant %x", w.Buf, want)
 			}
-			got, err := unmarshalEntry(w.b)
+			got, err := unmarshalEntry(w.Buf)
 			if err != nil || got.String() != e.String() {
 				t.Errorf("decode: %v %q, want %q", err, got.String(), e.String())
 			}
@@ -93,17 +95,17 @@ func TestEncodeMissingTypes(t *testing.T) {
 	ti, _ := lookupType(s.Type)
 	w := c.encodeCreate(&s, ti, 1)
 	expect := &abuf{}
-	expect.b = append(expect.b, 2, 0, 0, 0)
-	expect.u8(attrProtocol, 7)
-	expect.str(attrSetName, "mk")
-	expect.str(attrTypeName, "hash:ip,mark")
-	expect.u8(attrRevision, 1)
-	expect.u8(attrFamily, uint8(FamilyInet))
+	expect.Buf = append(expect.Buf, 2, 0, 0, 0)
+	expect.U8(attrProtocol, 7)
+	expect.String(attrSetName, "mk")
+	expect.String(attrTypeName, "hash:ip,mark")
+	expect.U8(attrRevision, 1)
+	expect.U8(attrFamily, uint8(FamilyInet))
 	d := expect.begin(attrData)
-	expect.b = append(expect.b, 0x08, 0x00, 0x0b, 0x40, 0, 0, 0xff, 0xff) // MARKMASK, network order
-	expect.end(d)
-	if !bytes.Equal(w.b, expect.b) {
-		t.Errorf("hash:ip,mark create\n got %x\nwant %x", w.b, expect.b)
+	expect.Buf = append(expect.Buf, 0x08, 0x00, 0x0b, 0x40, 0, 0, 0xff, 0xff) // MARKMASK, network order
+	expect.End(d)
+	if !bytes.Equal(w.Buf, expect.Buf) {
+		t.Errorf("hash:ip,mark create\n got %x\nwant %x", w.Buf, expect.Buf)
 	}
 	// The same options for a type that exists here are compared with the
 	// CLI in TestEncodeMatchesCLI; the top-level layout is shared.

@@ -9,10 +9,10 @@ import (
 // encodeCreate builds the body of a create request for s at revision rev.
 func (c *Conn) encodeCreate(s *Set, ti *typeInfo, rev uint8) *abuf {
 	w := c.newAttrs(128 + len(s.Raw))
-	w.str(attrSetName, s.Name)
-	w.str(attrTypeName, string(s.Type))
-	w.u8(attrRevision, rev)
-	w.u8(attrFamily, uint8(ti.effectiveFamily(s.Family)))
+	w.String(attrSetName, s.Name)
+	w.String(attrTypeName, string(s.Type))
+	w.U8(attrRevision, rev)
+	w.U8(attrFamily, uint8(ti.effectiveFamily(s.Family)))
 	s.appendCreateData(w, false)
 	return w
 }
@@ -102,7 +102,7 @@ func (c *Conn) FlushAll(ctx context.Context) error {
 
 func (c *Conn) nameOp(ctx context.Context, cmd command, flags netlink.HeaderFlags, op, name string) error {
 	w := c.newAttrs(48)
-	w.str(attrSetName, name)
+	w.String(attrSetName, name)
 	_, err := c.execute(ctx, cmd, flags, w, op, name, opOther, 0)
 	return err
 }
@@ -128,8 +128,8 @@ func (c *Conn) twoNames(ctx context.Context, cmd command, op, a, b string) error
 		return err
 	}
 	w := c.newAttrs(80)
-	w.str(attrSetName, a)
-	w.str(attrSetName2, b)
+	w.String(attrSetName, a)
+	w.String(attrSetName2, b)
 	_, err := c.execute(ctx, cmd, 0, w, op, a+" "+b, opOther, 0)
 	return err
 }
