@@ -9,6 +9,7 @@ import (
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/nfkit/nfkit/internal/attr"
 	"github.com/nfkit/nfkit/internal/nfnl"
 	"github.com/nfkit/nfkit/internal/nlconn"
 )
@@ -50,7 +51,7 @@ type op struct {
 	family Family
 	obj    fmt.Stringer
 	// encode writes the message attributes.
-	encode func(e *enc) error
+	encode func(e *attr.Writer) error
 	// multi, instead of encode, returns the attributes of several messages
 	// (set elements beyond what one message holds).
 	multi func() ([][]byte, error)
@@ -148,11 +149,17 @@ func (b *Batch) build() ([]netlink.Message, []int, error) {
 			}
 			continue
 		}
-		e := enc{b: hdr(o)}
-		if err := o.encode(&e); err != nil {
+		e := attr.Writer{Buf: hdr(o)}
+		err := o.encode(&e)
+		if err == nil && e.Err() != nil {
+			// An attribute or nest past the u16 length: nothing of it was
+			// written, so the message must not go out.
+			err = fmt.Errorf("%w: %v", ErrInvalid, e.Err())
+		}
+		if err != nil {
 			return nil, nil, fmt.Errorf("batch operation %d (%s %s): %w", i, o.verb, o.kind, wrapExprErr(err))
 		}
-		msgs = append(msgs, netlink.Message{Header: h, Data: e.b})
+		msgs = append(msgs, netlink.Message{Header: h, Data: e.Buf})
 		msgOp = append(msgOp, i)
 	}
 	return msgs, msgOp, nil
@@ -188,19 +195,19 @@ func (c *Conn) Retry(ctx context.Context, attempts int, build func(ctx context.C
 
 func (b *Batch) tableOp(verb string, cmd uint8, flags netlink.HeaderFlags, t *Table, state bool) {
 	o := op{verb: verb, kind: "table", cmd: cmd, flags: flags, family: t.Family, obj: t}
-	o.encode = func(e *enc) error {
+	o.encode = func(e *attr.Writer) error {
 		if !state { // delete / destroy / flush address the table only
 			if !t.Family.valid() {
 				return fmt.Errorf("%w: %v: family %v", ErrInvalid, t, t.Family)
 			}
 			if t.Handle != 0 && t.Name == "" && cmd != msgDelRule {
-				e.u64(attrTableHandle, t.Handle)
+				e.U64(attrTableHandle, t.Handle)
 				return nil
 			}
 			if err := validName("table name", t.Name); err != nil {
 				return err
 			}
-			e.str(attrTableName, t.Name)
+			e.String(attrTableName, t.Name)
 			return nil
 		}
 		if err := t.validate(); err != nil {
@@ -245,7 +252,7 @@ func (b *Batch) FlushTable(t *Table) { b.tableOp("flush", msgDelRule, 0, t, fals
 func (b *Batch) FlushRuleset(family Family) {
 	b.add(op{verb: "flush", kind: "ruleset", cmd: msgDelTable, family: family,
 		obj:    stringer("ruleset " + family.String()),
-		encode: func(e *enc) error { return nil }})
+		encode: func(e *attr.Writer) error { return nil }})
 }
 
 type stringer string
@@ -256,7 +263,7 @@ func (s stringer) String() string { return string(s) }
 
 func (b *Batch) chainOp(verb string, cmd uint8, flags netlink.HeaderFlags, c *Chain, state bool) {
 	o := op{verb: verb, kind: "chain", cmd: cmd, flags: flags, family: c.Family, obj: c}
-	o.encode = func(e *enc) error {
+	o.encode = func(e *attr.Writer) error {
 		if state {
 			if err := c.validate(); err != nil {
 				return err
@@ -269,18 +276,18 @@ func (b *Batch) chainOp(verb string, cmd uint8, flags netlink.HeaderFlags, c *Ch
 		if err := validName("table name", c.Table); err != nil {
 			return err
 		}
-		e.str(attrChainTable, c.Table)
+		e.String(attrChainTable, c.Table)
 		if c.Handle != 0 && c.Name == "" && cmd != msgDelRule {
-			e.u64(attrChainHandle, c.Handle)
+			e.U64(attrChainHandle, c.Handle)
 			return nil
 		}
 		if err := validName("chain name", c.Name); err != nil {
 			return err
 		}
 		if cmd == msgDelRule {
-			e.str(attrRuleChain, c.Name)
+			e.String(attrRuleChain, c.Name)
 		} else {
-			e.str(attrChainName, c.Name)
+			e.String(attrChainName, c.Name)
 		}
 		return nil
 	}
@@ -330,7 +337,7 @@ func (r chainRename) String() string { return r.c.String() + " to " + r.newName 
 // Rules and jumps follow the chain; c itself is not changed.
 func (b *Batch) RenameChain(c *Chain, newName string) {
 	o := op{verb: "rename", kind: "chain", cmd: msgNewChain, family: c.Family, obj: chainRename{c, newName}}
-	o.encode = func(e *enc) error {
+	o.encode = func(e *attr.Writer) error {
 		if !c.Family.valid() {
 			return fmt.Errorf("%w: %v: family %v", ErrInvalid, c, c.Family)
 		}
@@ -344,9 +351,9 @@ func (b *Batch) RenameChain(c *Chain, newName string) {
 			return err
 		}
 		// iptables-nft's order: the new name, then the handle.
-		e.str(attrChainTable, c.Table)
-		e.str(attrChainName, newName)
-		e.u64(attrChainHandle, c.Handle)
+		e.String(attrChainTable, c.Table)
+		e.String(attrChainName, newName)
+		e.U64(attrChainHandle, c.Handle)
 		return nil
 	}
 	b.add(o)
@@ -358,7 +365,7 @@ func (b *Batch) ruleOp(verb string, cmd uint8, flags netlink.HeaderFlags, r *Rul
 	o := op{verb: verb, kind: "rule", cmd: cmd, flags: flags, family: r.Family, obj: r}
 	switch cmd {
 	case msgNewRule:
-		o.encode = func(e *enc) error {
+		o.encode = func(e *attr.Writer) error {
 			if err := r.validate(); err != nil {
 				return err
 			}
@@ -380,22 +387,22 @@ func (b *Batch) ruleOp(verb string, cmd uint8, flags netlink.HeaderFlags, r *Rul
 			}
 		}
 	default:
-		o.encode = func(e *enc) error {
+		o.encode = func(e *attr.Writer) error {
 			if err := r.validate(); err != nil {
 				return err
 			}
 			if r.Handle == 0 && r.ID == 0 {
 				return fmt.Errorf("%w: %v: %s needs the rule's handle (or the ID of a rule added earlier in the batch)", ErrInvalid, r, verb)
 			}
-			e.str(attrRuleTable, r.Table)
-			e.str(attrRuleChain, r.Chain)
+			e.String(attrRuleTable, r.Table)
+			e.String(attrRuleChain, r.Chain)
 			if r.Handle == 0 {
 				// A rule added earlier in this batch has no handle yet;
 				// the kernel finds it by its NFTA_RULE_ID.
-				e.u32(attrRuleID, r.ID)
+				e.U32(attrRuleID, r.ID)
 				return nil
 			}
-			e.u64(attrRuleHandle, r.Handle)
+			e.U64(attrRuleHandle, r.Handle)
 			return nil
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nfkit/nfkit/internal/attr"
 	"github.com/nfkit/nfkit/internal/nstest"
 	"github.com/nfkit/nfkit/nft/expr"
 )
@@ -152,7 +153,7 @@ func BenchmarkDecodeRule(b *testing.B) {
 	c, ns := testConn(b)
 	exprs := benchRuleExprs(b, c, ns)
 	r := &Rule{Family: FamilyINet, Table: "bench", Chain: "c0", Handle: 7, Exprs: exprs}
-	var e enc
+	var e attr.Writer
 	if err := r.marshal(&e, true); err != nil {
 		b.Fatal(err)
 	}
@@ -160,7 +161,7 @@ func BenchmarkDecodeRule(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		var got Rule
-		if err := rd.decode(&got, FamilyINet, e.b, false); err != nil || len(got.Exprs) != len(exprs) {
+		if err := rd.decode(&got, FamilyINet, e.Buf, false); err != nil || len(got.Exprs) != len(exprs) {
 			b.Fatal(err, got.Exprs)
 		}
 	}

@@ -3,6 +3,8 @@ package nft
 import (
 	"encoding/binary"
 	"fmt"
+
+	"github.com/nfkit/nfkit/internal/attr"
 )
 
 // Chain is an nf_tables chain. It is a base chain, attached to a hook,
@@ -120,16 +122,16 @@ func (c *Chain) wireHook() uint32 {
 
 // marshal writes the chain in kernel dump order (nf_tables_fill_chain_info);
 // withState adds handle, use and counters.
-func (c *Chain) marshal(e *enc, withState bool) error {
-	e.str(attrChainTable, c.Table)
-	e.str(attrChainName, c.Name)
+func (c *Chain) marshal(e *attr.Writer, withState bool) error {
+	e.String(attrChainTable, c.Table)
+	e.String(attrChainName, c.Name)
 	if withState || c.Handle != 0 {
-		e.u64(attrChainHandle, c.Handle)
+		e.U64(attrChainHandle, c.Handle)
 	}
 	if c.Hook != HookNone {
-		h := e.begin(attrChainHook)
-		e.u32(attrHookNum, c.wireHook())
-		e.u32(attrHookPriority, uint32(c.Priority))
+		h := e.Begin(attrChainHook)
+		e.U32(attrHookNum, c.wireHook())
+		e.U32(attrHookPriority, uint32(c.Priority))
 		// Kernels since 6.x list devices in NFTA_HOOK_DEVS and, for a
 		// single device, also in NFTA_HOOK_DEV; reproduce what was listed,
 		// and send one device as HOOK_DEV, several as HOOK_DEVS.
@@ -139,61 +141,61 @@ func (c *Chain) marshal(e *enc, withState bool) error {
 			nested = len(c.Devices) > 1
 		}
 		if nested && len(c.Devices) > 0 {
-			d := e.begin(attrHookDevs)
+			d := e.Begin(attrHookDevs)
 			for _, dev := range c.Devices {
-				e.str(attrDeviceName, dev)
+				e.String(attrDeviceName, dev)
 			}
-			e.end(d)
+			e.End(d)
 		}
 		if single && len(c.Devices) > 0 {
-			e.str(attrHookDev, c.Devices[0])
+			e.String(attrHookDev, c.Devices[0])
 		}
-		e.raw(c.hookExtra)
-		e.end(h)
+		putRaw(e, c.hookExtra)
+		e.End(h)
 		switch c.Policy {
 		case PolicyAccept:
-			e.u32(attrChainPolicy, 1) // NF_ACCEPT
+			e.U32(attrChainPolicy, 1) // NF_ACCEPT
 		case PolicyDrop:
-			e.u32(attrChainPolicy, 0) // NF_DROP
+			e.U32(attrChainPolicy, 0) // NF_DROP
 		}
 		if c.WriteCounters && !c.hasCounters {
 			// Request form, as iptables-nft-restore writes it: counters
 			// before the type, packets before bytes.
-			n := e.begin(attrChainCounters)
-			e.u64(attrCounterPackets, c.Counters.Packets)
-			e.u64(attrCounterBytes, c.Counters.Bytes)
-			e.end(n)
+			n := e.Begin(attrChainCounters)
+			e.U64(attrCounterPackets, c.Counters.Packets)
+			e.U64(attrCounterBytes, c.Counters.Bytes)
+			e.End(n)
 		}
-		e.str(attrChainType, string(c.Type))
+		e.String(attrChainType, string(c.Type))
 		if c.hasCounters {
-			n := e.begin(attrChainCounters)
-			e.u64(attrCounterBytes, c.Counters.Bytes)
-			e.u64(attrCounterPackets, c.Counters.Packets)
-			e.end(n)
+			n := e.Begin(attrChainCounters)
+			e.U64(attrCounterBytes, c.Counters.Bytes)
+			e.U64(attrCounterPackets, c.Counters.Packets)
+			e.End(n)
 		}
 	}
 	if c.hasFlags || c.Flags&^ChainBase != 0 {
-		e.u32(attrChainFlags, uint32(c.Flags))
+		e.U32(attrChainFlags, uint32(c.Flags))
 	}
 	if withState {
-		e.u32(attrChainUse, c.Use)
+		e.U32(attrChainUse, c.Use)
 	}
 	ud, err := udataWithComment(c.UserData, udataChainComment, c.Comment)
 	if err != nil {
 		return fmt.Errorf("%v: %w", c, err)
 	}
 	if ud != nil {
-		e.attr(attrChainUserdata, ud)
+		e.Bytes(attrChainUserdata, ud)
 	}
-	e.raw(c.extra)
+	putRaw(e, c.extra)
 	return nil
 }
 
 func (c *Chain) unmarshal(family Family, b []byte) error {
 	c.Family = family
-	return walk(b, func(typ uint16, d []byte) error {
+	return attr.Walk(b, func(typ uint16, d []byte) error {
 		var err error
-		switch typ & nlaTypeMask {
+		switch typ & attr.TypeMask {
 		case attrChainTable:
 			c.Table = getStr(d)
 		case attrChainHandle:
@@ -220,9 +222,9 @@ func (c *Chain) unmarshal(family Family, b []byte) error {
 			c.Type = ChainType(getStr(d))
 		case attrChainCounters:
 			c.hasCounters = true
-			err = walk(d, func(t uint16, d []byte) error {
+			err = attr.Walk(d, func(t uint16, d []byte) error {
 				var err error
-				switch t & nlaTypeMask {
+				switch t & attr.TypeMask {
 				case attrCounterBytes:
 					c.Counters.Bytes, err = getU64(d)
 				case attrCounterPackets:
@@ -248,8 +250,8 @@ func (c *Chain) unmarshal(family Family, b []byte) error {
 
 func (c *Chain) unmarshalHook(b []byte) error {
 	var num uint32
-	err := walk(b, func(typ uint16, d []byte) error {
-		switch typ & nlaTypeMask {
+	err := attr.Walk(b, func(typ uint16, d []byte) error {
+		switch typ & attr.TypeMask {
 		case attrHookNum:
 			if len(d) != 4 {
 				return fmt.Errorf("hook number of %d bytes", len(d))
@@ -267,8 +269,8 @@ func (c *Chain) unmarshalHook(b []byte) error {
 		case attrHookDevs:
 			c.devsNested = true
 			c.Devices = c.Devices[:0]
-			return walk(d, func(t uint16, d []byte) error {
-				if t&nlaTypeMask == attrDeviceName {
+			return attr.Walk(d, func(t uint16, d []byte) error {
+				if t&attr.TypeMask == attrDeviceName {
 					c.Devices = append(c.Devices, getStr(d))
 				}
 				return nil

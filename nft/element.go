@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+
+	"github.com/nfkit/nfkit/internal/attr"
 )
 
 // enum nft_set_elem_list_attributes / nft_set_elem_attributes
@@ -355,20 +357,20 @@ func (s *Set) checkValue(e *Element) error {
 }
 
 // marshalElem writes one NFTA_LIST_ELEM.
-func (s *Set) marshalElem(e *enc, w wireElem) error {
-	n := e.begin(attrListElem)
+func (s *Set) marshalElem(e *attr.Writer, w wireElem) error {
+	n := e.Begin(attrListElem)
 	if w.key != nil {
-		k := e.begin(attrElemKey)
-		e.attr(attrDataValue, w.key)
-		e.end(k)
+		k := e.Begin(attrElemKey)
+		e.Bytes(attrDataValue, w.key)
+		e.End(k)
 	}
 	if w.keyEnd != nil {
-		k := e.begin(attrElemKeyEnd)
-		e.attr(attrDataValue, w.keyEnd)
-		e.end(k)
+		k := e.Begin(attrElemKeyEnd)
+		e.Bytes(attrDataValue, w.keyEnd)
+		e.End(k)
 	}
 	if w.flags != 0 {
-		e.u32(attrElemFlags, w.flags)
+		e.U32(attrElemFlags, w.flags)
 	}
 	src := w.src
 	if src != nil && w.flags&elemIntervalEnd == 0 {
@@ -376,7 +378,7 @@ func (s *Set) marshalElem(e *enc, w wireElem) error {
 			if src.Timeout < 0 || src.Timeout%time.Millisecond != 0 {
 				return fmt.Errorf("%w: element %v: timeout %v", ErrInvalid, src.Key, src.Timeout)
 			}
-			e.u64(attrElemTimeout, uint64(src.Timeout/time.Millisecond))
+			e.U64(attrElemTimeout, uint64(src.Timeout/time.Millisecond))
 		}
 		if src.Expires != 0 && w.add {
 			// Time left (like nft's `expires 30m`): restoring a listed
@@ -388,10 +390,10 @@ func (s *Set) marshalElem(e *enc, w wireElem) error {
 			if src.Expires < 0 || src.Expires%time.Millisecond != 0 || timeout == 0 || src.Expires > timeout {
 				return fmt.Errorf("%w: element %v: expires %v (whole milliseconds, at most the timeout %v)", ErrInvalid, src.Key, src.Expires, timeout)
 			}
-			e.u64(attrElemExpiration, uint64(src.Expires/time.Millisecond))
+			e.U64(attrElemExpiration, uint64(src.Expires/time.Millisecond))
 		}
 		if s.IsMap() && src.Value != nil {
-			d := e.begin(attrElemData)
+			d := e.Begin(attrElemData)
 			if v, ok := src.Value.(Verdict); ok {
 				v.marshal(e)
 			} else {
@@ -399,16 +401,16 @@ func (s *Set) marshalElem(e *enc, w wireElem) error {
 				if err != nil {
 					return err
 				}
-				e.attr(attrDataValue, b)
+				e.Bytes(attrDataValue, b)
 			}
-			e.end(d)
+			e.End(d)
 		}
 		ud, err := udataWithComment(src.UserData, udataElemComment, src.Comment)
 		if err != nil {
 			return err
 		}
 		if ud != nil {
-			e.attr(attrElemUserdata, ud)
+			e.Bytes(attrElemUserdata, ud)
 		}
 		if src.Counter != nil && w.add {
 			// Initial counter values, in the element's expression list
@@ -417,34 +419,34 @@ func (s *Set) marshalElem(e *enc, w wireElem) error {
 			if !s.Counter {
 				return fmt.Errorf("%w: element %v: counter values for %v, which has no counter", ErrInvalid, src.Key, s)
 			}
-			x := e.begin(attrElemExpressions)
-			l := e.begin(attrListElem)
-			e.str(1, "counter")           // NFTA_EXPR_NAME
-			d := e.begin(2)               // NFTA_EXPR_DATA
-			e.u64(1, src.Counter.Bytes)   // NFTA_COUNTER_BYTES
-			e.u64(2, src.Counter.Packets) // NFTA_COUNTER_PACKETS
-			e.end(d)
-			e.end(l)
-			e.end(x)
+			x := e.Begin(attrElemExpressions)
+			l := e.Begin(attrListElem)
+			e.String(1, "counter")        // NFTA_EXPR_NAME
+			d := e.Begin(2)               // NFTA_EXPR_DATA
+			e.U64(1, src.Counter.Bytes)   // NFTA_COUNTER_BYTES
+			e.U64(2, src.Counter.Packets) // NFTA_COUNTER_PACKETS
+			e.End(d)
+			e.End(l)
+			e.End(x)
 		}
 	}
-	e.end(n)
+	e.End(n)
 	return nil
 }
 
 // unmarshalElem decodes one element; typed values need the set's types.
 func (s *Set) unmarshalElem(b []byte) (Element, error) {
 	var el Element
-	err := walk(b, func(typ uint16, d []byte) error {
+	err := attr.Walk(b, func(typ uint16, d []byte) error {
 		var err error
-		switch typ & nlaTypeMask {
+		switch typ & attr.TypeMask {
 		case attrElemKey:
 			el.keyRaw, err = dataValue(d)
 		case attrElemKeyEnd:
 			el.keyEndRaw, err = dataValue(d)
 		case attrElemData:
-			err = walk(d, func(t uint16, d []byte) error {
-				switch t & nlaTypeMask {
+			err = attr.Walk(d, func(t uint16, d []byte) error {
+				switch t & attr.TypeMask {
 				case attrDataValue:
 					el.dataRaw = clone(d)
 				case attrDataVerdict:
@@ -477,7 +479,7 @@ func (s *Set) unmarshalElem(b []byte) (Element, error) {
 			el.Counter = counterExpr(d)
 		case attrElemExpressions:
 			el.exprs = clone(d)
-			_ = walk(d, func(_ uint16, d []byte) error {
+			_ = attr.Walk(d, func(_ uint16, d []byte) error {
 				if c := counterExpr(d); c != nil {
 					el.Counter = c
 				}
@@ -504,8 +506,8 @@ func (s *Set) unmarshalElem(b []byte) (Element, error) {
 
 func dataValue(d []byte) ([]byte, error) {
 	var v []byte
-	err := walk(d, func(t uint16, d []byte) error {
-		if t&nlaTypeMask == attrDataValue {
+	err := attr.Walk(d, func(t uint16, d []byte) error {
+		if t&attr.TypeMask == attrDataValue {
 			v = clone(d)
 		}
 		return nil
@@ -517,13 +519,13 @@ func dataValue(d []byte) ([]byte, error) {
 func counterExpr(d []byte) *Counters {
 	var name string
 	var c Counters
-	_ = walk(d, func(t uint16, d []byte) error {
-		switch t & nlaTypeMask {
+	_ = attr.Walk(d, func(t uint16, d []byte) error {
+		switch t & attr.TypeMask {
 		case 1: // NFTA_EXPR_NAME
 			name = getStr(d)
 		case 2: // NFTA_EXPR_DATA
-			return walk(d, func(t uint16, d []byte) error {
-				switch t & nlaTypeMask {
+			return attr.Walk(d, func(t uint16, d []byte) error {
+				switch t & attr.TypeMask {
 				case attrCounterBytes:
 					c.Bytes, _ = getU64(d)
 				case attrCounterPackets:

@@ -6,6 +6,8 @@ import (
 	"iter"
 
 	"github.com/mdlayher/netlink"
+
+	"github.com/nfkit/nfkit/internal/attr"
 )
 
 // enum nft_flowtable_attributes and nft_flowtable_hook_attributes
@@ -109,7 +111,7 @@ func (f *Flowtable) validateRef() error {
 // same bytes; a new one exactly as nft 1.0.6 sends it: table, name, hook
 // (nests flagged NLA_F_NESTED), flags (also when zero). withState adds
 // handle and use.
-func (f *Flowtable) marshal(e *enc, withState bool) {
+func (f *Flowtable) marshal(e *attr.Writer, withState bool) {
 	order := f.order
 	if order == nil {
 		order = []uint16{attrFlowtableTable, attrFlowtableName, attrFlowtableHandle, attrFlowtableUse,
@@ -118,51 +120,51 @@ func (f *Flowtable) marshal(e *enc, withState bool) {
 	for _, typ := range order {
 		switch typ {
 		case attrFlowtableTable:
-			e.str(attrFlowtableTable, f.Table)
+			e.String(attrFlowtableTable, f.Table)
 		case attrFlowtableName:
-			e.str(attrFlowtableName, f.Name)
+			e.String(attrFlowtableName, f.Name)
 		case attrFlowtableHandle:
 			if withState || f.Handle != 0 {
-				e.u64(attrFlowtableHandle, f.Handle)
+				e.U64(attrFlowtableHandle, f.Handle)
 			}
 		case attrFlowtableUse:
 			if withState {
-				e.u32(attrFlowtableUse, f.Use)
+				e.U32(attrFlowtableUse, f.Use)
 			}
 		case attrFlowtableFlags:
-			e.u32(attrFlowtableFlags, uint32(f.Flags))
+			e.U32(attrFlowtableFlags, uint32(f.Flags))
 		case attrFlowtableHook:
 			f.marshalHook(e)
 		}
 	}
-	e.raw(f.extra)
+	putRaw(e, f.extra)
 }
 
-func (f *Flowtable) marshalHook(e *enc) {
+func (f *Flowtable) marshalHook(e *attr.Writer) {
 	var nested uint16
 	if f.order == nil {
-		nested = nlaNested
+		nested = attr.Nested
 	}
-	h := e.begin(attrFlowtableHook | nested)
-	e.u32(attrFlowtableHookNum, f.hookNum)
-	e.u32(attrFlowtableHookPriority, uint32(f.Priority))
+	h := e.Begin(attrFlowtableHook | nested)
+	e.U32(attrFlowtableHookNum, f.hookNum)
+	e.U32(attrFlowtableHookPriority, uint32(f.Priority))
 	if len(f.Devices) > 0 || f.order != nil {
-		d := e.begin(attrFlowtableHookDevs | nested)
+		d := e.Begin(attrFlowtableHookDevs | nested)
 		for _, dev := range f.Devices {
-			e.str(attrDeviceName, dev)
+			e.String(attrDeviceName, dev)
 		}
-		e.end(d)
+		e.End(d)
 	}
-	e.raw(f.hookExtra)
-	e.end(h)
+	putRaw(e, f.hookExtra)
+	e.End(h)
 }
 
 func (f *Flowtable) unmarshal(family Family, b []byte) error {
 	f.Family = family
 	f.order = []uint16{}
-	it := attrs{b: b}
-	for it.next() {
-		typ, d := it.typ&nlaTypeMask, it.data
+	it := attr.NewIter(b)
+	for it.Next() {
+		typ, d := it.Kind(), it.Data()
 		var err error
 		switch typ {
 		case attrFlowtableTable:
@@ -182,7 +184,7 @@ func (f *Flowtable) unmarshal(family Family, b []byte) error {
 		case attrFlowtablePad:
 			continue
 		default:
-			f.extra = append(f.extra, rawAttr{it.typ, clone(d)})
+			f.extra = append(f.extra, rawAttr{it.Type(), clone(d)})
 			continue
 		}
 		if err != nil {
@@ -190,51 +192,51 @@ func (f *Flowtable) unmarshal(family Family, b []byte) error {
 		}
 		f.order = append(f.order, typ)
 	}
-	return it.err
+	return it.Err()
 }
 
 func (f *Flowtable) unmarshalHook(b []byte) error {
-	it := attrs{b: b}
-	for it.next() {
+	it := attr.NewIter(b)
+	for it.Next() {
 		var err error
-		switch it.typ & nlaTypeMask {
+		switch it.Kind() {
 		case attrFlowtableHookNum:
-			f.hookNum, err = getU32(it.data)
+			f.hookNum, err = getU32(it.Data())
 		case attrFlowtableHookPriority:
 			var v uint32
-			v, err = getU32(it.data)
+			v, err = getU32(it.Data())
 			f.Priority = int32(v)
 		case attrFlowtableHookDevs:
 			f.Devices = []string{}
-			err = walk(it.data, func(t uint16, d []byte) error {
-				if t&nlaTypeMask != attrDeviceName {
-					return fmt.Errorf("flowtable device list: attribute %d", t&nlaTypeMask)
+			err = attr.Walk(it.Data(), func(t uint16, d []byte) error {
+				if t&attr.TypeMask != attrDeviceName {
+					return fmt.Errorf("flowtable device list: attribute %d", t&attr.TypeMask)
 				}
 				f.Devices = append(f.Devices, getStr(d))
 				return nil
 			})
 		default:
-			f.hookExtra = append(f.hookExtra, rawAttr{it.typ, clone(it.data)})
+			f.hookExtra = append(f.hookExtra, rawAttr{it.Type(), clone(it.Data())})
 		}
 		if err != nil {
 			return err
 		}
 	}
-	return it.err
+	return it.Err()
 }
 
 func (b *Batch) flowtableOp(verb string, cmd uint8, flags netlink.HeaderFlags, f *Flowtable, state bool) {
 	o := op{verb: verb, kind: "flowtable", cmd: cmd, flags: flags, family: f.Family, obj: f}
-	o.encode = func(e *enc) error {
+	o.encode = func(e *attr.Writer) error {
 		if !state {
 			if err := f.validateRef(); err != nil {
 				return err
 			}
-			e.str(attrFlowtableTable, f.Table)
+			e.String(attrFlowtableTable, f.Table)
 			if f.Name != "" {
-				e.str(attrFlowtableName, f.Name)
+				e.String(attrFlowtableName, f.Name)
 			} else {
-				e.u64(attrFlowtableHandle, f.Handle)
+				e.U64(attrFlowtableHandle, f.Handle)
 			}
 			if len(f.Devices) > 0 { // delete only these devices
 				c := *f
@@ -298,11 +300,11 @@ func decodeFlowtable(fam Family, a []byte) (*Flowtable, error) {
 // AllFlowtables streams the flowtables of family (FamilyUnspec: all), of
 // one table when table is not empty, like `nft list flowtables`.
 func (c *Conn) AllFlowtables(ctx context.Context, family Family, table string) iter.Seq2[*Flowtable, error] {
-	var e enc
+	var e attr.Writer
 	if table != "" {
-		e.str(attrFlowtableTable, table)
+		e.String(attrFlowtableTable, table)
 	}
-	all := dump(c, ctx, "list flowtables", msgGetFlowtable, msgNewFlowtable, family, e.b, decodeFlowtable)
+	all := dump(c, ctx, "list flowtables", msgGetFlowtable, msgNewFlowtable, family, e.Buf, decodeFlowtable)
 	return func(yield func(*Flowtable, error) bool) {
 		for f, err := range all {
 			if err == nil && table != "" && f.Table != table {
@@ -330,8 +332,8 @@ func (c *Conn) GetFlowtable(ctx context.Context, family Family, table, name stri
 	if name == "" {
 		return nil, fmt.Errorf("%w: %v: flowtable name is empty", ErrInvalid, f)
 	}
-	var e enc
-	e.str(attrFlowtableTable, table)
-	e.str(attrFlowtableName, name)
-	return get(c, ctx, "get flowtable", f.String(), msgGetFlowtable, msgNewFlowtable, family, e.b, decodeFlowtable)
+	var e attr.Writer
+	e.String(attrFlowtableTable, table)
+	e.String(attrFlowtableName, name)
+	return get(c, ctx, "get flowtable", f.String(), msgGetFlowtable, msgNewFlowtable, family, e.Buf, decodeFlowtable)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nfkit/nfkit/internal/attr"
 	"github.com/nfkit/nfkit/internal/nfnl"
 )
 
@@ -106,42 +107,42 @@ func TestFlowtableRequestBytes(t *testing.T) {
 // flowtableDump is what a kernel dumps for a flowtable (6.x order: table,
 // name, handle, use, flags, hook without NLA_F_NESTED).
 func flowtableDump() []byte {
-	var e enc
-	e.str(attrFlowtableTable, "t")
-	e.str(attrFlowtableName, "ft")
-	e.u64(attrFlowtableHandle, 3)
-	e.u32(attrFlowtableUse, 1)
-	e.u32(attrFlowtableFlags, 2)
-	h := e.begin(attrFlowtableHook)
-	e.u32(attrFlowtableHookNum, 0)
-	e.u32(attrFlowtableHookPriority, uint32(0xfffffffb))
-	d := e.begin(attrFlowtableHookDevs)
-	e.str(attrDeviceName, "v0")
-	e.str(attrDeviceName, "v1")
-	e.end(d)
-	e.end(h)
-	return e.b
+	var e attr.Writer
+	e.String(attrFlowtableTable, "t")
+	e.String(attrFlowtableName, "ft")
+	e.U64(attrFlowtableHandle, 3)
+	e.U32(attrFlowtableUse, 1)
+	e.U32(attrFlowtableFlags, 2)
+	h := e.Begin(attrFlowtableHook)
+	e.U32(attrFlowtableHookNum, 0)
+	e.U32(attrFlowtableHookPriority, uint32(0xfffffffb))
+	d := e.Begin(attrFlowtableHookDevs)
+	e.String(attrDeviceName, "v0")
+	e.String(attrDeviceName, "v1")
+	e.End(d)
+	e.End(h)
+	return e.Buf
 }
 
 func TestFlowtableDecodeLossless(t *testing.T) {
 	dump := flowtableDump()
 	// An older kernel's order (use before handle, no flags) and an
 	// attribute from the future must survive too.
-	var old enc
-	old.str(attrFlowtableTable, "t")
-	old.str(attrFlowtableName, "ft")
-	old.u32(attrFlowtableUse, 0)
-	old.u64(attrFlowtableHandle, 9)
-	old.attr(99, []byte{1, 2, 3, 4})
-	for _, b := range [][]byte{dump, old.b} {
+	var old attr.Writer
+	old.String(attrFlowtableTable, "t")
+	old.String(attrFlowtableName, "ft")
+	old.U32(attrFlowtableUse, 0)
+	old.U64(attrFlowtableHandle, 9)
+	old.Bytes(99, []byte{1, 2, 3, 4})
+	for _, b := range [][]byte{dump, old.Buf} {
 		var f Flowtable
 		if err := f.unmarshal(FamilyINet, b); err != nil {
 			t.Fatal(err)
 		}
-		var e enc
+		var e attr.Writer
 		f.marshal(&e, true)
-		if !bytes.Equal(e.b, b) {
-			t.Errorf("re-encoded differs at %d\n got %x\nwant %x", firstDiff(e.b, b), e.b, b)
+		if !bytes.Equal(e.Buf, b) {
+			t.Errorf("re-encoded differs at %d\n got %x\nwant %x", firstDiff(e.Buf, b), e.Buf, b)
 		}
 	}
 	var f Flowtable
@@ -174,10 +175,10 @@ func FuzzFlowtable(f *testing.F) {
 	addSeeds(f, "flowtable")
 	f.Add(flowtableDump())
 	f.Fuzz(func(t *testing.T, b []byte) {
-		roundTrip(t, b, func(b []byte) (func(*enc) error, error) {
+		roundTrip(t, b, func(b []byte) (func(*attr.Writer) error, error) {
 			var x Flowtable
 			err := x.unmarshal(FamilyINet, b)
-			return func(e *enc) error { x.marshal(e, true); return nil }, err
+			return func(e *attr.Writer) error { x.marshal(e, true); return nil }, err
 		})
 	})
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"os"
 	"testing"
+
+	"github.com/nfkit/nfkit/internal/attr"
 )
 
 // Seeds: attribute bytes of objects the kernel dumped for testdata rulesets
@@ -21,35 +23,35 @@ func addSeeds(f *testing.F, kind string) {
 }
 
 // roundTrip checks decode → encode → decode → encode is stable.
-func roundTrip(t *testing.T, b []byte, dec func([]byte) (func(*enc) error, error)) {
+func roundTrip(t *testing.T, b []byte, dec func([]byte) (func(*attr.Writer) error, error)) {
 	m1, err := dec(b)
 	if err != nil {
 		return
 	}
-	var e1 enc
+	var e1 attr.Writer
 	if err := m1(&e1); err != nil {
 		return
 	}
-	m2, err := dec(e1.b)
+	m2, err := dec(e1.Buf)
 	if err != nil {
-		t.Fatalf("re-decode of encoded bytes failed: %v\n%x", err, e1.b)
+		t.Fatalf("re-decode of encoded bytes failed: %v\n%x", err, e1.Buf)
 	}
-	var e2 enc
+	var e2 attr.Writer
 	if err := m2(&e2); err != nil {
 		t.Fatalf("re-encode failed: %v", err)
 	}
-	if !bytes.Equal(e1.b, e2.b) {
-		t.Fatalf("unstable:\n%x\n%x", e1.b, e2.b)
+	if !bytes.Equal(e1.Buf, e2.Buf) {
+		t.Fatalf("unstable:\n%x\n%x", e1.Buf, e2.Buf)
 	}
 }
 
 func FuzzTable(f *testing.F) {
 	addSeeds(f, "table")
 	f.Fuzz(func(t *testing.T, b []byte) {
-		roundTrip(t, b, func(b []byte) (func(*enc) error, error) {
+		roundTrip(t, b, func(b []byte) (func(*attr.Writer) error, error) {
 			var x Table
 			err := x.unmarshal(FamilyINet, b)
-			return func(e *enc) error { return x.marshal(e, true) }, err
+			return func(e *attr.Writer) error { return x.marshal(e, true) }, err
 		})
 	})
 }
@@ -57,10 +59,10 @@ func FuzzTable(f *testing.F) {
 func FuzzChain(f *testing.F) {
 	addSeeds(f, "chain")
 	f.Fuzz(func(t *testing.T, b []byte) {
-		roundTrip(t, b, func(b []byte) (func(*enc) error, error) {
+		roundTrip(t, b, func(b []byte) (func(*attr.Writer) error, error) {
 			var x Chain
 			err := x.unmarshal(FamilyINet, b)
-			return func(e *enc) error { return x.marshal(e, true) }, err
+			return func(e *attr.Writer) error { return x.marshal(e, true) }, err
 		})
 	})
 }
@@ -68,10 +70,10 @@ func FuzzChain(f *testing.F) {
 func FuzzRule(f *testing.F) {
 	addSeeds(f, "rule")
 	f.Fuzz(func(t *testing.T, b []byte) {
-		roundTrip(t, b, func(b []byte) (func(*enc) error, error) {
+		roundTrip(t, b, func(b []byte) (func(*attr.Writer) error, error) {
 			var x Rule
 			err := x.unmarshal(FamilyINet, b, false)
-			return func(e *enc) error { return x.marshal(e, true) }, err
+			return func(e *attr.Writer) error { return x.marshal(e, true) }, err
 		})
 	})
 }
@@ -79,10 +81,10 @@ func FuzzRule(f *testing.F) {
 func FuzzSet(f *testing.F) {
 	addSeeds(f, "set")
 	f.Fuzz(func(t *testing.T, b []byte) {
-		roundTrip(t, b, func(b []byte) (func(*enc) error, error) {
+		roundTrip(t, b, func(b []byte) (func(*attr.Writer) error, error) {
 			var x Set
 			err := x.unmarshal(FamilyINet, b)
-			return func(e *enc) error { return x.marshal(e, true) }, err
+			return func(e *attr.Writer) error { return x.marshal(e, true) }, err
 		})
 	})
 }
@@ -134,16 +136,16 @@ func FuzzObject(f *testing.F) {
 	addSeeds(f, "object")
 	f.Add([]byte("\x06\x00\x01\x00t\x00\x00\x00\x06\x00\x02\x00q\x00\x00\x00\x08\x00\x03\x00\x00\x00\x00\x02\x24\x00\x04\x00\x0c\x00\x01\x00\x00\x00\x00\x00\x00\x00\x03\xe8\x0c\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\x08\x00\x02\x00\x00\x00\x00\x01"))
 	for _, o := range typedObjects { // every typed object type, dump form
-		var e enc
+		var e attr.Writer
 		if err := o.marshal(&e, true); err == nil {
-			f.Add(e.b)
+			f.Add(e.Buf)
 		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		roundTrip(t, b, func(b []byte) (func(*enc) error, error) {
+		roundTrip(t, b, func(b []byte) (func(*attr.Writer) error, error) {
 			var x Object
 			err := x.unmarshal(FamilyINet, b)
-			return func(e *enc) error { return x.marshal(e, true) }, err
+			return func(e *attr.Writer) error { return x.marshal(e, true) }, err
 		})
 	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mdlayher/netlink"
 
+	"github.com/nfkit/nfkit/internal/attr"
 	"github.com/nfkit/nfkit/internal/nfnl"
 	"github.com/nfkit/nfkit/internal/nstest"
 	"github.com/nfkit/nfkit/nft/expr"
@@ -106,14 +107,14 @@ func readCaptured(t *testing.T, path string) []capturedMsg {
 // dropAttr returns b without its top-level attributes of type typ.
 func dropAttr(b []byte, typ uint16) []byte {
 	var out []byte
-	it := attrs{b: b}
-	for it.next() {
-		if it.typ&nlaTypeMask == typ {
+	it := attr.NewIter(b)
+	for it.Next() {
+		if it.Kind() == typ {
 			continue
 		}
-		e := enc{b: out}
-		e.attr(it.typ, it.data)
-		out = e.b
+		e := attr.Writer{Buf: out}
+		e.Bytes(it.Type(), it.Data())
+		out = e.Buf
 	}
 	return out
 }
@@ -317,11 +318,11 @@ func TestIptablesThroughBatch(t *testing.T) {
 func TestIptablesAdditionsValidation(t *testing.T) {
 	okRule := func() *Rule { return &Rule{Family: FamilyIPv4, Table: "filter", Chain: "INPUT"} }
 	listElem := func(name string) []byte {
-		var in enc
-		in.str(1, name) // NFTA_EXPR_NAME
-		var e enc
-		e.attr(1, in.b) // NFTA_LIST_ELEM
-		return e.b
+		var in attr.Writer
+		in.String(1, name) // NFTA_EXPR_NAME
+		var e attr.Writer
+		e.Bytes(1, in.Buf) // NFTA_LIST_ELEM
+		return e.Buf
 	}
 	cases := map[string]func(b *Batch){
 		"counters on a regular chain": func(b *Batch) {
@@ -340,16 +341,16 @@ func TestIptablesAdditionsValidation(t *testing.T) {
 		},
 		"raw exprs not a list": func(b *Batch) {
 			r := okRule()
-			var e enc
-			e.u32(4, 1)
-			r.SetRawExprs(e.b)
+			var e attr.Writer
+			e.U32(4, 1)
+			r.SetRawExprs(e.Buf)
 			b.AddRule(r)
 		},
 		"raw expr without name": func(b *Batch) {
 			r := okRule()
-			var e enc
-			e.attr(1, nil)
-			r.SetRawExprs(e.b)
+			var e attr.Writer
+			e.Bytes(1, nil)
+			r.SetRawExprs(e.Buf)
 			b.AddRule(r)
 		},
 		"raw exprs truncated": func(b *Batch) {

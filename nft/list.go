@@ -9,6 +9,7 @@ import (
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/nfkit/nfkit/internal/attr"
 	"github.com/nfkit/nfkit/internal/nfnl"
 	"github.com/nfkit/nfkit/internal/nlconn"
 )
@@ -107,9 +108,9 @@ func (c *Conn) GetTable(ctx context.Context, family Family, name string) (*Table
 	if err := t.validate(); err != nil {
 		return nil, err
 	}
-	var e enc
-	e.str(attrTableName, name)
-	return get(c, ctx, "get table", t.String(), msgGetTable, msgNewTable, family, e.b, decodeTable)
+	var e attr.Writer
+	e.String(attrTableName, name)
+	return get(c, ctx, "get table", t.String(), msgGetTable, msgNewTable, family, e.Buf, decodeTable)
 }
 
 func get[T any](c *Conn, ctx context.Context, op, object string, cmd, want uint8, family Family, attrs []byte,
@@ -135,11 +136,11 @@ func get[T any](c *Conn, ctx context.Context, op, object string, cmd, want uint8
 // AllChains streams the chains of family (FamilyUnspec: all), of one table
 // when table is not empty, like `nft list chains`.
 func (c *Conn) AllChains(ctx context.Context, family Family, table string) iter.Seq2[*Chain, error] {
-	var e enc
+	var e attr.Writer
 	if table != "" {
-		e.str(attrChainTable, table)
+		e.String(attrChainTable, table)
 	}
-	all := dump(c, ctx, "list chains", msgGetChain, msgNewChain, family, e.b, decodeChain)
+	all := dump(c, ctx, "list chains", msgGetChain, msgNewChain, family, e.Buf, decodeChain)
 	if table == "" {
 		return all
 	}
@@ -174,10 +175,10 @@ func (c *Conn) GetChain(ctx context.Context, family Family, table, name string) 
 	if err := validName("chain name", name); err != nil {
 		return nil, err
 	}
-	var e enc
-	e.str(attrChainTable, table)
-	e.str(attrChainName, name)
-	return get(c, ctx, "get chain", ch.String(), msgGetChain, msgNewChain, family, e.b, decodeChain)
+	var e attr.Writer
+	e.String(attrChainTable, table)
+	e.String(attrChainName, name)
+	return get(c, ctx, "get chain", ch.String(), msgGetChain, msgNewChain, family, e.Buf, decodeChain)
 }
 
 // RuleFilter selects rules to list. Zero fields match everything.
@@ -196,16 +197,16 @@ func (c *Conn) AllRules(ctx context.Context, f RuleFilter) iter.Seq2[*Rule, erro
 	if err := f.validate(); err != nil {
 		return func(yield func(*Rule, error) bool) { yield(nil, err) }
 	}
-	var e enc
+	var e attr.Writer
 	if f.Table != "" {
-		e.str(attrRuleTable, f.Table)
+		e.String(attrRuleTable, f.Table)
 	}
 	if f.Chain != "" {
-		e.str(attrRuleChain, f.Chain)
+		e.String(attrRuleChain, f.Chain)
 	}
 	return func(yield func(*Rule, error) bool) {
 		var rd ruleDecoder // one per listing: reused buffers and names
-		dump(c, ctx, "list rules", msgGetRule, msgNewRule, f.Family, e.b, func(fam Family, a []byte) (*Rule, error) {
+		dump(c, ctx, "list rules", msgGetRule, msgNewRule, f.Family, e.Buf, func(fam Family, a []byte) (*Rule, error) {
 			r := &Rule{}
 			return r, rd.decode(r, fam, a, f.SkipExprs)
 		})(yield)
@@ -256,9 +257,9 @@ func (c *Conn) GetGen(ctx context.Context) (Generation, error) {
 
 func decodeGen(_ Family, a []byte) (Generation, error) {
 	var g Generation
-	err := walk(a, func(typ uint16, d []byte) error {
+	err := attr.Walk(a, func(typ uint16, d []byte) error {
 		var err error
-		switch typ & nlaTypeMask {
+		switch typ & attr.TypeMask {
 		case attrGenID:
 			g.ID, err = getU32(d)
 		case attrGenProcPID:

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nfkit/nfkit/internal/attr"
 	"github.com/nfkit/nfkit/internal/nfnl"
 	"github.com/nfkit/nfkit/internal/nlconn"
 )
@@ -146,15 +147,15 @@ func decodeEvent(cmd uint8, f Family, a []byte) (Event, error) {
 	case msgNewSetElem, msgDelSetElem:
 		ev.Kind = map[uint8]EventKind{msgNewSetElem: EventNewElements, msgDelSetElem: EventDelElements}[cmd]
 		s := &Set{Family: f}
-		err = walk(a, func(typ uint16, d []byte) error {
-			switch typ & nlaTypeMask {
+		err = attr.Walk(a, func(typ uint16, d []byte) error {
+			switch typ & attr.TypeMask {
 			case attrElemListTable:
 				s.Table = getStr(d)
 			case attrElemListSet:
 				s.Name = getStr(d)
 				ev.SetName = s.Name
 			case attrElemListElements:
-				return walk(d, func(_ uint16, d []byte) error {
+				return attr.Walk(d, func(_ uint16, d []byte) error {
 					el, err := s.unmarshalElem(d)
 					ev.Elements = append(ev.Elements, el)
 					return err
@@ -285,10 +286,10 @@ func (c *Conn) Trace(ctx context.Context) iter.Seq2[TraceEvent, error] {
 
 func decodeTrace(f Family, a []byte) (TraceEvent, error) {
 	ev := TraceEvent{Family: f}
-	err := walk(a, func(typ uint16, d []byte) error {
+	err := attr.Walk(a, func(typ uint16, d []byte) error {
 		var err error
 		var v uint32
-		switch typ & nlaTypeMask {
+		switch typ & attr.TypeMask {
 		case attrTraceTable:
 			ev.Table = getStr(d)
 		case attrTraceChain:

@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"github.com/mdlayher/netlink"
+
+	"github.com/nfkit/nfkit/internal/attr"
 )
 
 // enum nft_object_attributes
@@ -115,64 +117,64 @@ func (o *Object) validate() error {
 }
 
 // marshal writes the object in dump order (nf_tables_fill_obj_info).
-func (o *Object) marshal(e *enc, withState bool) error {
-	e.str(attrObjTable, o.Table)
-	e.str(attrObjName, o.Name)
-	e.u32(attrObjType, uint32(o.Type))
+func (o *Object) marshal(e *attr.Writer, withState bool) error {
+	e.String(attrObjTable, o.Table)
+	e.String(attrObjName, o.Name)
+	e.U32(attrObjType, uint32(o.Type))
 	if withState {
-		e.u64(attrObjHandle, o.Handle)
-		e.u32(attrObjUse, o.Use)
+		e.U64(attrObjHandle, o.Handle)
+		e.U32(attrObjUse, o.Use)
 	}
 	// Requests flag the data nest NLA_F_NESTED as nft does; the kernel
 	// dumps it without.
 	dataAttr := uint16(attrObjData)
 	if !withState {
-		dataAttr |= nlaNested
+		dataAttr |= attr.Nested
 	}
 	switch {
 	case o.Type == ObjCounter && o.Counter != nil:
-		n := e.begin(dataAttr)
-		e.u64(attrCounterBytes, o.Counter.Bytes)
-		e.u64(attrCounterPackets, o.Counter.Packets)
-		e.end(n)
+		n := e.Begin(dataAttr)
+		e.U64(attrCounterBytes, o.Counter.Bytes)
+		e.U64(attrCounterPackets, o.Counter.Packets)
+		e.End(n)
 	case o.Type == ObjQuota && o.Quota != nil:
-		n := e.begin(dataAttr)
-		e.u64(attrQuotaBytes, o.Quota.Bytes)
-		e.u64(attrQuotaConsumed, o.Quota.Consumed)
+		n := e.Begin(dataAttr)
+		e.U64(attrQuotaBytes, o.Quota.Bytes)
+		e.U64(attrQuotaConsumed, o.Quota.Consumed)
 		var f uint32
 		if o.Quota.Over {
 			f = 1
 		}
-		e.u32(attrQuotaFlags, f)
-		e.end(n)
+		e.U32(attrQuotaFlags, f)
+		e.End(n)
 	case o.Data == nil && o.hasTyped():
-		n := e.begin(dataAttr)
+		n := e.Begin(dataAttr)
 		o.objData(e, !withState)
-		e.end(n)
+		e.End(n)
 	case o.Data != nil:
-		e.attr(attrObjData, o.Data)
+		e.Bytes(attrObjData, o.Data)
 	case o.Type == ObjCounter:
-		n := e.begin(dataAttr)
-		e.end(n)
+		n := e.Begin(dataAttr)
+		e.End(n)
 	}
 	ud, err := udataWithComment(o.UserData, udataObjComment, o.Comment)
 	if err != nil {
 		return fmt.Errorf("%v: %w", o, err)
 	}
 	if ud != nil {
-		e.attr(attrObjUserdata, ud)
+		e.Bytes(attrObjUserdata, ud)
 	}
-	e.raw(o.extra)
+	putRaw(e, o.extra)
 	return nil
 }
 
 func (o *Object) unmarshal(f Family, b []byte) error {
 	o.Family = f
 	var data []byte
-	err := walk(b, func(typ uint16, d []byte) error {
+	err := attr.Walk(b, func(typ uint16, d []byte) error {
 		var err error
 		var v uint32
-		switch typ & nlaTypeMask {
+		switch typ & attr.TypeMask {
 		case attrObjTable:
 			o.Table = getStr(d)
 		case attrObjName:
@@ -203,8 +205,8 @@ func (o *Object) unmarshal(f Family, b []byte) error {
 	switch o.Type {
 	case ObjCounter:
 		c := &Counters{}
-		_ = walk(data, func(t uint16, d []byte) error {
-			switch t & nlaTypeMask {
+		_ = attr.Walk(data, func(t uint16, d []byte) error {
+			switch t & attr.TypeMask {
 			case attrCounterBytes:
 				c.Bytes, _ = getU64(d)
 			case attrCounterPackets:
@@ -215,8 +217,8 @@ func (o *Object) unmarshal(f Family, b []byte) error {
 		o.Counter = c
 	case ObjQuota:
 		q := &Quota{}
-		_ = walk(data, func(t uint16, d []byte) error {
-			switch t & nlaTypeMask {
+		_ = attr.Walk(data, func(t uint16, d []byte) error {
+			switch t & attr.TypeMask {
 			case attrQuotaBytes:
 				q.Bytes, _ = getU64(d)
 			case attrQuotaFlags:
@@ -236,11 +238,11 @@ func (o *Object) unmarshal(f Family, b []byte) error {
 		return nil
 	}
 	if o.Counter != nil || o.Quota != nil {
-		var e enc
+		var e attr.Writer
 		tmp := *o
 		tmp.Data = nil
 		tmp.extra, tmp.UserData, tmp.Comment = nil, nil, ""
-		if tmp.marshal(&e, false) == nil && !bytesHasData(e.b, data) {
+		if tmp.marshal(&e, false) == nil && !bytesHasData(e.Buf, data) {
 			o.Counter, o.Quota = nil, nil
 		} else {
 			o.Data = nil
@@ -260,8 +262,8 @@ func (o *Object) hasTyped() bool {
 // NFTA_OBJ_DATA payload.
 func bytesHasData(encoded, data []byte) bool {
 	found := false
-	_ = walk(encoded, func(t uint16, d []byte) error {
-		if t&nlaTypeMask == attrObjData && string(d) == string(data) {
+	_ = attr.Walk(encoded, func(t uint16, d []byte) error {
+		if t&attr.TypeMask == attrObjData && string(d) == string(data) {
 			found = true
 		}
 		return nil
@@ -271,14 +273,14 @@ func bytesHasData(encoded, data []byte) bool {
 
 func (b *Batch) objOp(verb string, cmd uint8, flags netlink.HeaderFlags, o *Object, state bool) {
 	op := op{verb: verb, kind: "object", cmd: cmd, flags: flags, family: o.Family, obj: o}
-	op.encode = func(e *enc) error {
+	op.encode = func(e *attr.Writer) error {
 		if err := o.validate(); err != nil {
 			return err
 		}
 		if !state {
-			e.str(attrObjTable, o.Table)
-			e.str(attrObjName, o.Name)
-			e.u32(attrObjType, uint32(o.Type))
+			e.String(attrObjTable, o.Table)
+			e.String(attrObjName, o.Name)
+			e.U32(attrObjType, uint32(o.Type))
 			return nil
 		}
 		return o.marshal(e, false)
@@ -326,11 +328,11 @@ func (c *Conn) ResetObjects(ctx context.Context, family Family, table string) it
 }
 
 func (c *Conn) objects(ctx context.Context, cmd uint8, family Family, table string) iter.Seq2[*Object, error] {
-	var e enc
+	var e attr.Writer
 	if table != "" {
-		e.str(attrObjTable, table)
+		e.String(attrObjTable, table)
 	}
-	all := dump(c, ctx, "list objects", cmd, msgNewObj, family, e.b, decodeObject)
+	all := dump(c, ctx, "list objects", cmd, msgNewObj, family, e.Buf, decodeObject)
 	return func(yield func(*Object, error) bool) {
 		for o, err := range all {
 			if err == nil && table != "" && o.Table != table {
@@ -354,9 +356,9 @@ func (c *Conn) GetObject(ctx context.Context, family Family, table, name string,
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	var e enc
-	e.str(attrObjTable, table)
-	e.str(attrObjName, name)
-	e.u32(attrObjType, uint32(typ))
-	return get(c, ctx, "get object", o.String(), msgGetObj, msgNewObj, family, e.b, decodeObject)
+	var e attr.Writer
+	e.String(attrObjTable, table)
+	e.String(attrObjName, name)
+	e.U32(attrObjType, uint32(typ))
+	return get(c, ctx, "get object", o.String(), msgGetObj, msgNewObj, family, e.Buf, decodeObject)
 }

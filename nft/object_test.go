@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nfkit/nfkit/internal/attr"
 	"github.com/nfkit/nfkit/internal/nstest"
 )
 
@@ -19,12 +20,12 @@ func TestObjects(t *testing.T) {
 		if err := o.unmarshal(FamilyINet, raw); err != nil {
 			t.Fatal(err)
 		}
-		var e enc
+		var e attr.Writer
 		if err := o.marshal(&e, true); err != nil {
 			t.Fatal(err)
 		}
-		if !equalIgnoringNested(e.b, raw) {
-			t.Errorf("%v: re-encoded differs at %d\n got %x\nwant %x", &o, firstDiff(e.b, raw), e.b, raw)
+		if !equalIgnoringNested(e.Buf, raw) {
+			t.Errorf("%v: re-encoded differs at %d\n got %x\nwant %x", &o, firstDiff(e.Buf, raw), e.Buf, raw)
 		}
 	}
 	objs, err := c.ListObjects(ctx, FamilyINet, "t")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nfkit/nfkit/internal/attr"
 	"github.com/nfkit/nfkit/nft/expr"
 )
 
@@ -124,62 +125,62 @@ type Secmark struct {
 // 1.0.6 sends where it differs from the kernel's dump: ct helper and ct
 // timeout protocols in the other order, the ct helper name and the secmark
 // context without their NUL.
-func (o *Object) objData(e *enc, request bool) bool {
+func (o *Object) objData(e *attr.Writer, request bool) bool {
 	switch {
 	case o.Type == ObjLimit && o.Limit != nil:
 		l := o.Limit
-		e.u64(attrLimitRate, l.Rate)
-		e.u64(attrLimitUnit, uint64(l.Unit/time.Second))
-		e.u32(attrLimitBurst, l.Burst)
-		e.u32(attrLimitType, uint32(l.Type))
-		e.u32(attrLimitFlags, boolFlag(l.Over))
+		e.U64(attrLimitRate, l.Rate)
+		e.U64(attrLimitUnit, uint64(l.Unit/time.Second))
+		e.U32(attrLimitBurst, l.Burst)
+		e.U32(attrLimitType, uint32(l.Type))
+		e.U32(attrLimitFlags, boolFlag(l.Over))
 	case o.Type == ObjConnlimit && o.Connlimit != nil:
-		e.u32(attrConnlimitCount, o.Connlimit.Count)
-		e.u32(attrConnlimitFlags, boolFlag(o.Connlimit.Over))
+		e.U32(attrConnlimitCount, o.Connlimit.Count)
+		e.U32(attrConnlimitFlags, boolFlag(o.Connlimit.Over))
 	case o.Type == ObjCTHelper && o.CTHelper != nil:
 		h := o.CTHelper
 		if request {
-			e.attr(attrCTHelperName, []byte(h.Name))
-			e.u16(attrCTHelperL3Proto, h.L3Proto)
-			e.u8(attrCTHelperL4Proto, h.L4Proto)
+			e.Bytes(attrCTHelperName, []byte(h.Name))
+			e.U16(attrCTHelperL3Proto, h.L3Proto)
+			e.U8(attrCTHelperL4Proto, h.L4Proto)
 		} else {
-			e.str(attrCTHelperName, h.Name)
-			e.u8(attrCTHelperL4Proto, h.L4Proto)
-			e.u16(attrCTHelperL3Proto, h.L3Proto)
+			e.String(attrCTHelperName, h.Name)
+			e.U8(attrCTHelperL4Proto, h.L4Proto)
+			e.U16(attrCTHelperL3Proto, h.L3Proto)
 		}
 	case o.Type == ObjCTTimeout && o.CTTimeout != nil:
 		tm := o.CTTimeout
 		if request {
-			e.u16(attrCTTimeoutL3Proto, tm.L3Proto)
-			e.u8(attrCTTimeoutL4Proto, tm.L4Proto)
+			e.U16(attrCTTimeoutL3Proto, tm.L3Proto)
+			e.U8(attrCTTimeoutL4Proto, tm.L4Proto)
 		} else {
-			e.u8(attrCTTimeoutL4Proto, tm.L4Proto)
-			e.u16(attrCTTimeoutL3Proto, tm.L3Proto)
+			e.U8(attrCTTimeoutL4Proto, tm.L4Proto)
+			e.U16(attrCTTimeoutL3Proto, tm.L3Proto)
 		}
-		n := e.begin(attrCTTimeoutData | nlaNested)
+		n := e.Begin(attrCTTimeoutData | attr.Nested)
 		for _, v := range tm.Policy {
-			e.u32(v.State, v.Seconds)
+			e.U32(v.State, v.Seconds)
 		}
-		e.end(n)
+		e.End(n)
 	case o.Type == ObjCTExpect && o.CTExpect != nil:
 		x := o.CTExpect
-		e.u16(attrCTExpectL3Proto, x.L3Proto)
-		e.u8(attrCTExpectL4Proto, x.L4Proto)
-		e.u16(attrCTExpectDPort, x.DPort)
+		e.U16(attrCTExpectL3Proto, x.L3Proto)
+		e.U8(attrCTExpectL4Proto, x.L4Proto)
+		e.U16(attrCTExpectDPort, x.DPort)
 		// NFTA_CT_EXPECT_TIMEOUT is the one host-order integer here
 		// (nla_put_u32 in the kernel, as libnftnl sends it).
-		e.attr(attrCTExpectTimeout, binary.NativeEndian.AppendUint32(nil, uint32(x.Timeout/time.Millisecond)))
-		e.u8(attrCTExpectSize, x.Size)
+		e.Bytes(attrCTExpectTimeout, binary.NativeEndian.AppendUint32(nil, uint32(x.Timeout/time.Millisecond)))
+		e.U8(attrCTExpectSize, x.Size)
 	case o.Type == ObjSynproxy && o.Synproxy != nil:
 		s := o.Synproxy
-		e.u16(attrSynproxyMSS, s.MSS)
-		e.u8(attrSynproxyWscale, s.Wscale)
-		e.u32(attrSynproxyFlags, s.Flags)
+		e.U16(attrSynproxyMSS, s.MSS)
+		e.U8(attrSynproxyWscale, s.Wscale)
+		e.U32(attrSynproxyFlags, s.Flags)
 	case o.Type == ObjSecmark && o.Secmark != nil:
 		if request {
-			e.attr(attrSecmarkCtx, []byte(o.Secmark.Context))
+			e.Bytes(attrSecmarkCtx, []byte(o.Secmark.Context))
 		} else {
-			e.str(attrSecmarkCtx, o.Secmark.Context)
+			e.String(attrSecmarkCtx, o.Secmark.Context)
 		}
 	default:
 		return false
@@ -203,8 +204,8 @@ func (o *Object) typedData(data []byte) bool {
 	u16 := func(d []byte) uint16 { return binary.BigEndian.Uint16(get(d, 2)) }
 	u32 := func(d []byte) uint32 { return binary.BigEndian.Uint32(get(d, 4)) }
 	u64 := func(d []byte) uint64 { return binary.BigEndian.Uint64(get(d, 8)) }
-	err := walk(data, func(typ uint16, d []byte) error {
-		typ &= nlaTypeMask
+	err := attr.Walk(data, func(typ uint16, d []byte) error {
+		typ &= attr.TypeMask
 		switch o.Type {
 		case ObjLimit:
 			if t.Limit == nil {
@@ -255,8 +256,8 @@ func (o *Object) typedData(data []byte) bool {
 				t.CTTimeout.L4Proto = u8(d)
 			case attrCTTimeoutData:
 				t.CTTimeout.Policy = []CTTimeoutValue{}
-				return walk(d, func(st uint16, d []byte) error {
-					t.CTTimeout.Policy = append(t.CTTimeout.Policy, CTTimeoutValue{st & nlaTypeMask, u32(d)})
+				return attr.Walk(d, func(st uint16, d []byte) error {
+					t.CTTimeout.Policy = append(t.CTTimeout.Policy, CTTimeoutValue{st & attr.TypeMask, u32(d)})
 					return nil
 				})
 			}
@@ -303,8 +304,8 @@ func (o *Object) typedData(data []byte) bool {
 	if err != nil || !ok {
 		return false
 	}
-	var e enc
-	if !t.objData(&e, false) || !expr.SameAttrs(e.b, data) {
+	var e attr.Writer
+	if !t.objData(&e, false) || !expr.SameAttrs(e.Buf, data) {
 		return false
 	}
 	o.Limit, o.Connlimit, o.CTHelper, o.CTTimeout = t.Limit, t.Connlimit, t.CTHelper, t.CTTimeout
@@ -356,7 +357,7 @@ func (o *Object) validateData() error {
 			return bad("ct timeout protocol", 0)
 		}
 		for _, v := range o.CTTimeout.Policy {
-			if v.State == 0 || v.State&^nlaTypeMask != 0 {
+			if v.State == 0 || v.State&^attr.TypeMask != 0 {
 				return bad("ct timeout state", v.State)
 			}
 		}

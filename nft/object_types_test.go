@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nfkit/nfkit/internal/attr"
 	"github.com/nfkit/nfkit/internal/nstest"
 )
 
@@ -94,12 +95,12 @@ func TestTypedObjectsDifferential(t *testing.T) {
 		if o.Data != nil || !o.hasTyped() {
 			t.Errorf("%v: not typed (data %x)", &o, o.Data)
 		}
-		var e enc
+		var e attr.Writer
 		if err := o.marshal(&e, true); err != nil {
 			t.Fatal(err)
 		}
-		if !equalIgnoringNested(e.b, raw) {
-			t.Errorf("%v: re-encoded differs at %d\n got %x\nwant %x", &o, firstDiff(e.b, raw), e.b, raw)
+		if !equalIgnoringNested(e.Buf, raw) {
+			t.Errorf("%v: re-encoded differs at %d\n got %x\nwant %x", &o, firstDiff(e.Buf, raw), e.Buf, raw)
 		}
 	}
 

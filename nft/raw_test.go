@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/nfkit/nfkit/internal/attr"
 	"github.com/nfkit/nfkit/internal/nfnl"
 )
 
@@ -47,12 +48,12 @@ func TestLosslessReencodeNftRuleset(t *testing.T) {
 		if err := x.unmarshal(FamilyINet, raw); err != nil {
 			t.Fatal(err)
 		}
-		var e enc
+		var e attr.Writer
 		if err := x.marshal(&e, true); err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(e.b, raw) {
-			t.Errorf("table %s: re-encoded differs at %d\n got %x\nwant %x", x.Name, firstDiff(e.b, raw), e.b, raw)
+		if !bytes.Equal(e.Buf, raw) {
+			t.Errorf("table %s: re-encoded differs at %d\n got %x\nwant %x", x.Name, firstDiff(e.Buf, raw), e.Buf, raw)
 		}
 	}
 	n := 0
@@ -61,12 +62,12 @@ func TestLosslessReencodeNftRuleset(t *testing.T) {
 		if err := x.unmarshal(FamilyINet, raw); err != nil {
 			t.Fatal(err)
 		}
-		var e enc
+		var e attr.Writer
 		if err := x.marshal(&e, true); err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(e.b, raw) {
-			t.Errorf("chain %s: re-encoded differs at %d\n got %x\nwant %x", x.Name, firstDiff(e.b, raw), e.b, raw)
+		if !bytes.Equal(e.Buf, raw) {
+			t.Errorf("chain %s: re-encoded differs at %d\n got %x\nwant %x", x.Name, firstDiff(e.Buf, raw), e.Buf, raw)
 		}
 		n++
 	}
@@ -79,12 +80,12 @@ func TestLosslessReencodeNftRuleset(t *testing.T) {
 		if err := x.unmarshal(FamilyINet, raw, false); err != nil {
 			t.Fatal(err)
 		}
-		var e enc
+		var e attr.Writer
 		if err := x.marshal(&e, true); err != nil {
 			t.Fatal(err)
 		}
-		if !equalIgnoringNested(e.b, raw, attrRuleExprs) {
-			t.Errorf("rule %s %d: re-encoded differs at %d\n got %x\nwant %x", x.Chain, x.Handle, firstDiff(e.b, raw), e.b, raw)
+		if !equalIgnoringNested(e.Buf, raw, attrRuleExprs) {
+			t.Errorf("rule %s %d: re-encoded differs at %d\n got %x\nwant %x", x.Chain, x.Handle, firstDiff(e.Buf, raw), e.Buf, raw)
 		}
 		n++
 	}
@@ -98,14 +99,10 @@ func TestLosslessReencodeNftRuleset(t *testing.T) {
 // package expr) set on requests; the kernel treats both alike. Anything
 // else (lengths, order, padding, payload) must match exactly.
 func equalIgnoringNested(a, b []byte, nests ...uint16) bool {
-	type attr struct {
-		typ  uint16
-		data []byte
-	}
-	split := func(x []byte) ([]attr, bool) {
-		var out []attr
-		err := walk(x, func(typ uint16, d []byte) error {
-			out = append(out, attr{typ, d})
+	split := func(x []byte) ([]rawAttr, bool) {
+		var out []rawAttr
+		err := attr.Walk(x, func(typ uint16, d []byte) error {
+			out = append(out, rawAttr{typ, d})
 			return nil
 		})
 		return out, err == nil
@@ -122,14 +119,14 @@ func equalIgnoringNested(a, b []byte, nests ...uint16) bool {
 		return false
 	}
 	for i := range as {
-		if as[i].typ&^nlaNested != bs[i].typ&^nlaNested {
+		if as[i].Type&^attr.Nested != bs[i].Type&^attr.Nested {
 			return false
 		}
-		if (as[i].typ|bs[i].typ)&nlaNested != 0 || slices.Contains(nests, as[i].typ&nlaTypeMask) {
-			if !equalIgnoringNested(as[i].data, bs[i].data) {
+		if (as[i].Type|bs[i].Type)&attr.Nested != 0 || slices.Contains(nests, as[i].Type&attr.TypeMask) {
+			if !equalIgnoringNested(as[i].Data, bs[i].Data) {
 				return false
 			}
-		} else if !bytes.Equal(as[i].data, bs[i].data) {
+		} else if !bytes.Equal(as[i].Data, bs[i].Data) {
 			return false
 		}
 	}

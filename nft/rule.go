@@ -3,6 +3,7 @@ package nft
 import (
 	"fmt"
 
+	"github.com/nfkit/nfkit/internal/attr"
 	"github.com/nfkit/nfkit/nft/expr"
 )
 
@@ -99,24 +100,24 @@ func (r *Rule) SetRawExprs(b []byte) { r.rawExprs = b }
 // checkRawExprs checks the framing of a raw expression list: every
 // attribute an NFTA_LIST_ELEM whose payload names an expression.
 func checkRawExprs(r *Rule) error {
-	it := attrs{b: r.rawExprs}
+	it := attr.NewIter(r.rawExprs)
 	n := 0
-	for it.next() {
-		if it.typ&nlaTypeMask != 1 { // NFTA_LIST_ELEM
-			return fmt.Errorf("%w: %v: raw expression %d: attribute type %d, want NFTA_LIST_ELEM", ErrInvalid, r, n, it.typ&nlaTypeMask)
+	for it.Next() {
+		if it.Kind() != 1 { // NFTA_LIST_ELEM
+			return fmt.Errorf("%w: %v: raw expression %d: attribute type %d, want NFTA_LIST_ELEM", ErrInvalid, r, n, it.Kind())
 		}
 		named := false
-		in := attrs{b: it.data}
-		for in.next() {
-			named = named || (in.typ&nlaTypeMask == 1 && len(in.data) > 1) // NFTA_EXPR_NAME
+		in := attr.NewIter(it.Data())
+		for in.Next() {
+			named = named || (in.Kind() == 1 && len(in.Data()) > 1) // NFTA_EXPR_NAME
 		}
-		if in.err != nil || !named {
+		if in.Err() != nil || !named {
 			return fmt.Errorf("%w: %v: raw expression %d has no name", ErrInvalid, r, n)
 		}
 		n++
 	}
-	if it.err != nil {
-		return fmt.Errorf("%w: %v: raw expressions: %v", ErrInvalid, r, it.err)
+	if it.Err() != nil {
+		return fmt.Errorf("%w: %v: raw expressions: %v", ErrInvalid, r, it.Err())
 	}
 	return nil
 }
@@ -132,17 +133,17 @@ func (r *Rule) RawExprs() []byte { return r.rawExprs }
 // marshal writes the rule in kernel dump order (nf_tables_fill_rule_info:
 // table, chain, handle, position, expressions, userdata). withHandle emits
 // the handle even when zero (dump form).
-func (r *Rule) marshal(e *enc, withHandle bool) error {
-	e.str(attrRuleTable, r.Table)
-	e.str(attrRuleChain, r.Chain)
+func (r *Rule) marshal(e *attr.Writer, withHandle bool) error {
+	e.String(attrRuleTable, r.Table)
+	e.String(attrRuleChain, r.Chain)
 	if withHandle || r.Handle != 0 {
-		e.u64(attrRuleHandle, r.Handle)
+		e.U64(attrRuleHandle, r.Handle)
 	}
 	switch {
 	case r.Position != 0:
-		e.u64(attrRulePosition, r.Position)
+		e.U64(attrRulePosition, r.Position)
 	case withHandle && r.listedPrev != 0:
-		e.u64(attrRulePosition, r.listedPrev)
+		e.U64(attrRulePosition, r.listedPrev)
 	}
 	switch {
 	case r.Exprs != nil:
@@ -150,30 +151,30 @@ func (r *Rule) marshal(e *enc, withHandle bool) error {
 		if err != nil {
 			return fmt.Errorf("%v: %w", r, err)
 		}
-		e.attr(attrRuleExprs, b)
+		e.Bytes(attrRuleExprs, b)
 	case r.rawExprs != nil:
-		e.attr(attrRuleExprs, r.rawExprs)
+		e.Bytes(attrRuleExprs, r.rawExprs)
 	}
 	if r.Compat != nil {
-		n := e.begin(attrRuleCompat)
-		e.u32(attrRuleCompatProto, r.Compat.Proto)
-		e.u32(attrRuleCompatFlags, r.Compat.Flags)
-		e.end(n)
+		n := e.Begin(attrRuleCompat)
+		e.U32(attrRuleCompatProto, r.Compat.Proto)
+		e.U32(attrRuleCompatFlags, r.Compat.Flags)
+		e.End(n)
 	}
 	ud, err := udataWithComment(r.UserData, udataRuleComment, r.Comment)
 	if err != nil {
 		return fmt.Errorf("%v: %w", r, err)
 	}
 	if ud != nil {
-		e.attr(attrRuleUserdata, ud)
+		e.Bytes(attrRuleUserdata, ud)
 	}
 	if r.ID != 0 {
-		e.u32(attrRuleID, r.ID)
+		e.U32(attrRuleID, r.ID)
 	}
 	if r.PositionID != 0 {
-		e.u32(attrRulePositionID, r.PositionID)
+		e.U32(attrRulePositionID, r.PositionID)
 	}
-	e.raw(r.extra)
+	putRaw(e, r.extra)
 	return nil
 }
 
@@ -203,11 +204,11 @@ func (rd *ruleDecoder) name(prev *string, d []byte) string {
 
 func (rd *ruleDecoder) decode(r *Rule, family Family, b []byte, skipExprs bool) error {
 	r.Family = family
-	it := attrs{b: b}
-	for it.next() {
-		typ, d := it.typ, it.data
+	it := attr.NewIter(b)
+	for it.Next() {
+		typ, d := it.Type(), it.Data()
 		var err error
-		switch typ & nlaTypeMask {
+		switch typ & attr.TypeMask {
 		case attrRuleTable:
 			r.Table = rd.name(&rd.table, d)
 		case attrRuleChain:
@@ -233,9 +234,9 @@ func (rd *ruleDecoder) decode(r *Rule, family Family, b []byte, skipExprs bool) 
 			r.Comment = udataComment(d, udataRuleComment)
 		case attrRuleCompat:
 			r.Compat = &RuleCompat{}
-			err = walk(d, func(t uint16, d []byte) error {
+			err = attr.Walk(d, func(t uint16, d []byte) error {
 				var err error
-				switch t & nlaTypeMask {
+				switch t & attr.TypeMask {
 				case attrRuleCompatProto:
 					r.Compat.Proto, err = getU32(d)
 				case attrRuleCompatFlags:
@@ -255,5 +256,5 @@ func (rd *ruleDecoder) decode(r *Rule, family Family, b []byte, skipExprs bool) 
 			return err
 		}
 	}
-	return it.err
+	return it.Err()
 }

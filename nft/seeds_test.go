@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/nfkit/nfkit/internal/attr"
 	"github.com/nfkit/nfkit/internal/nstest"
 )
 
@@ -29,16 +30,16 @@ func TestCaptureFuzzSeeds(t *testing.T) {
 	write("set", rawDump(t, c, msgGetSet, msgNewSet))
 	var elems [][]byte
 	for _, s := range []string{"s4", "m", "marks", "to"} {
-		var e enc
-		e.str(attrElemListTable, "t")
-		e.str(attrElemListSet, s)
-		for m, err := range c.nl.Dump(testCtx(t), request(msgGetSetElem, FamilyIPv4, e.b)) {
+		var e attr.Writer
+		e.String(attrElemListTable, "t")
+		e.String(attrElemListSet, s)
+		for m, err := range c.nl.Dump(testCtx(t), request(msgGetSetElem, FamilyIPv4, e.Buf)) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_ = walk(m.Data[4:], func(typ uint16, d []byte) error {
-				if typ&nlaTypeMask == attrElemListElements {
-					_ = walk(d, func(_ uint16, d []byte) error {
+			_ = attr.Walk(m.Data[4:], func(typ uint16, d []byte) error {
+				if typ&attr.TypeMask == attrElemListElements {
+					_ = attr.Walk(d, func(_ uint16, d []byte) error {
 						elems = append(elems, append([]byte(nil), d...))
 						return nil
 					})

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/nfkit/nfkit/internal/attr"
 )
 
 // enum nft_set_attributes
@@ -278,53 +280,53 @@ func (s *Set) udata() ([]byte, error) {
 }
 
 // marshal writes the set in kernel dump order (nf_tables_fill_set).
-func (s *Set) marshal(e *enc, withState bool) error {
-	e.str(attrSetTable, s.Table)
-	e.str(attrSetName, s.Name)
+func (s *Set) marshal(e *attr.Writer, withState bool) error {
+	e.String(attrSetTable, s.Table)
+	e.String(attrSetName, s.Name)
 	if withState || s.Handle != 0 {
-		e.u64(attrSetHandle, s.Handle)
+		e.U64(attrSetHandle, s.Handle)
 	}
 	if f := s.flags(); f != 0 {
-		e.u32(attrSetFlags, uint32(f))
+		e.U32(attrSetFlags, uint32(f))
 	}
-	e.u32(attrSetKeyType, s.keyTypeID())
-	e.u32(attrSetKeyLen, s.keyLength())
+	e.U32(attrSetKeyType, s.keyTypeID())
+	e.U32(attrSetKeyLen, s.keyLength())
 	if s.DataType.ID != 0 {
 		id := s.DataType.ID
 		if id == typeVerdict {
 			id = nftDataVerdictType
 		}
-		e.u32(attrSetDataType, id)
+		e.U32(attrSetDataType, id)
 		dl := s.DataType.Len
 		if s.dataLen != 0 {
 			dl = s.dataLen
 		}
-		e.u32(attrSetDataLen, dl)
+		e.U32(attrSetDataLen, dl)
 	}
 	if s.objType != 0 {
-		e.u32(attrSetObjType, s.objType)
+		e.U32(attrSetObjType, s.objType)
 	}
 	if s.Timeout != 0 {
-		e.u64(attrSetTimeout, uint64(s.Timeout/time.Millisecond))
+		e.U64(attrSetTimeout, uint64(s.Timeout/time.Millisecond))
 	}
 	if s.GCInterval != 0 {
-		e.u32(attrSetGCInterval, uint32(s.GCInterval/time.Millisecond))
+		e.U32(attrSetGCInterval, uint32(s.GCInterval/time.Millisecond))
 	}
 	if s.Policy != SetPolicyPerformance || s.hasPolicy {
-		e.u32(attrSetPolicy, uint32(s.Policy))
+		e.U32(attrSetPolicy, uint32(s.Policy))
 	}
 	ud, err := s.udata()
 	if err != nil {
 		return fmt.Errorf("%v: %w", s, err)
 	}
 	if ud != nil {
-		e.attr(attrSetUserdata, ud)
+		e.Bytes(attrSetUserdata, ud)
 	}
 	concatDesc := !s.listed && len(s.KeyType) > 1 && s.Flags&SetInterval != 0
 	if s.hasDesc || s.Size != 0 || concatDesc {
-		d := e.begin(attrSetDesc)
+		d := e.Begin(attrSetDesc)
 		if s.Size != 0 {
-			e.u32(attrSetDescSize, s.Size)
+			e.U32(attrSetDescSize, s.Size)
 		}
 		lens := s.fieldLens
 		if lens == nil && concatDesc {
@@ -333,27 +335,27 @@ func (s *Set) marshal(e *enc, withState bool) error {
 			}
 		}
 		if len(lens) > 0 {
-			c := e.begin(attrSetDescConcat)
+			c := e.Begin(attrSetDescConcat)
 			for _, l := range lens {
-				f := e.begin(attrListElem)
-				e.u32(attrSetFieldLen, l)
-				e.end(f)
+				f := e.Begin(attrListElem)
+				e.U32(attrSetFieldLen, l)
+				e.End(f)
 			}
-			e.end(c)
+			e.End(c)
 		}
-		e.end(d)
+		e.End(d)
 	}
-	e.raw(s.extra) // newer kernels' attributes come before the expressions
+	putRaw(e, s.extra) // newer kernels' attributes come before the expressions
 	switch {
 	case s.exprs != nil:
-		e.attr(s.exprsAttr, s.exprs)
+		e.Bytes(s.exprsAttr, s.exprs)
 	case s.Counter:
-		x := e.begin(attrSetExpr)
-		e.str(1, "counter") // NFTA_EXPR_NAME
-		e.end(x)
+		x := e.Begin(attrSetExpr)
+		e.String(1, "counter") // NFTA_EXPR_NAME
+		e.End(x)
 	}
 	if s.ID != 0 && !withState {
-		e.u32(attrSetID, s.ID)
+		e.U32(attrSetID, s.ID)
 	}
 	return nil
 }
@@ -361,11 +363,11 @@ func (s *Set) marshal(e *enc, withState bool) error {
 func (s *Set) unmarshal(family Family, b []byte) error {
 	s.Family = family
 	var keyType, dataType, dataLen uint32
-	err := walk(b, func(typ uint16, d []byte) error {
+	err := attr.Walk(b, func(typ uint16, d []byte) error {
 		var err error
 		var v uint32
 		var v64 uint64
-		switch typ & nlaTypeMask {
+		switch typ & attr.TypeMask {
 		case attrSetTable:
 			s.Table = getStr(d)
 		case attrSetName:
@@ -408,17 +410,17 @@ func (s *Set) unmarshal(family Family, b []byte) error {
 			}
 		case attrSetDesc:
 			s.hasDesc = true
-			err = walk(d, func(t uint16, d []byte) error {
-				switch t & nlaTypeMask {
+			err = attr.Walk(d, func(t uint16, d []byte) error {
+				switch t & attr.TypeMask {
 				case attrSetDescSize:
 					var err error
 					s.Size, err = getU32(d)
 					return err
 				case attrSetDescConcat:
 					s.fieldLens = []uint32{}
-					return walk(d, func(_ uint16, d []byte) error {
-						return walk(d, func(t uint16, d []byte) error {
-							if t&nlaTypeMask == attrSetFieldLen {
+					return attr.Walk(d, func(_ uint16, d []byte) error {
+						return attr.Walk(d, func(t uint16, d []byte) error {
+							if t&attr.TypeMask == attrSetFieldLen {
 								l, err := getU32(d)
 								s.fieldLens = append(s.fieldLens, l)
 								return err

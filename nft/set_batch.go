@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/mdlayher/netlink"
+
+	"github.com/nfkit/nfkit/internal/attr"
 )
 
 // maxElemBytes bounds the NFTA_SET_ELEM_LIST_ELEMENTS nest of one message:
@@ -21,7 +23,7 @@ func (b *Batch) setOp(verb string, cmd uint8, flags netlink.HeaderFlags, s *Set,
 		s.ID = b.nextID()
 	}
 	o := op{verb: verb, kind: "set", cmd: cmd, flags: flags, family: s.Family, obj: s}
-	o.encode = func(e *enc) error {
+	o.encode = func(e *attr.Writer) error {
 		if state {
 			if err := s.validate(); err != nil {
 				return err
@@ -34,15 +36,15 @@ func (b *Batch) setOp(verb string, cmd uint8, flags netlink.HeaderFlags, s *Set,
 		if err := validName("table name", s.Table); err != nil {
 			return err
 		}
-		e.str(attrSetTable, s.Table)
+		e.String(attrSetTable, s.Table)
 		if s.Handle != 0 && s.Name == "" && cmd != msgDelSetElem {
-			e.u64(attrSetHandle, s.Handle)
+			e.U64(attrSetHandle, s.Handle)
 			return nil
 		}
 		if err := validName("set name", s.Name); err != nil {
 			return err
 		}
-		e.str(attrSetName, s.Name)
+		e.String(attrSetName, s.Name)
 		return nil
 	}
 	if state {
@@ -99,36 +101,39 @@ func (b *Batch) elemOp(verb string, cmd uint8, flags netlink.HeaderFlags, s *Set
 			return nil, err
 		}
 		var out [][]byte
-		var e enc
+		var e attr.Writer
 		start := func() int {
-			e.b = make([]byte, 0, 4096)
-			e.str(attrElemListTable, s.Table)
-			e.str(attrElemListSet, s.Name)
+			e.Buf = make([]byte, 0, 4096)
+			e.String(attrElemListTable, s.Table)
+			e.String(attrElemListSet, s.Name)
 			if s.Anonymous && s.ID != 0 {
-				e.u32(attrElemListSetID, s.ID)
+				e.U32(attrElemListSetID, s.ID)
 			}
-			return e.begin(attrElemListElements)
+			return e.Begin(attrElemListElements)
 		}
 		nest := start()
 		count := 0
 		for _, w := range wire {
-			mark := len(e.b)
+			mark := len(e.Buf)
 			if err := s.marshalElem(&e, w); err != nil {
 				return nil, err
 			}
-			if len(e.b)-nest > maxElemBytes && count > 0 {
-				elem := append([]byte(nil), e.b[mark:]...)
-				e.b = e.b[:mark]
-				e.end(nest)
-				out = append(out, e.b)
+			if len(e.Buf)-nest > maxElemBytes && count > 0 {
+				elem := append([]byte(nil), e.Buf[mark:]...)
+				e.Buf = e.Buf[:mark]
+				e.End(nest)
+				out = append(out, e.Buf)
 				nest = start()
-				e.b = append(e.b, elem...)
+				e.Buf = append(e.Buf, elem...)
 				count = 0
 			}
 			count++
 		}
-		e.end(nest)
-		return append(out, e.b), nil
+		e.End(nest)
+		if err := e.Err(); err != nil { // an element past the u16 attribute length
+			return nil, fmt.Errorf("%w: set %s: %v", ErrInvalid, s.Name, err)
+		}
+		return append(out, e.Buf), nil
 	}
 	b.add(o)
 }

@@ -7,6 +7,8 @@ import (
 	"iter"
 	"net/netip"
 	"slices"
+
+	"github.com/nfkit/nfkit/internal/attr"
 )
 
 func decodeSet(f Family, a []byte) (*Set, error) {
@@ -17,11 +19,11 @@ func decodeSet(f Family, a []byte) (*Set, error) {
 // AllSets streams the sets and maps of family (FamilyUnspec: all), of one
 // table when table is not empty (like `nft list sets`).
 func (c *Conn) AllSets(ctx context.Context, family Family, table string) iter.Seq2[*Set, error] {
-	var e enc
+	var e attr.Writer
 	if table != "" {
-		e.str(attrSetTable, table)
+		e.String(attrSetTable, table)
 	}
-	all := dump(c, ctx, "list sets", msgGetSet, msgNewSet, family, e.b, decodeSet)
+	all := dump(c, ctx, "list sets", msgGetSet, msgNewSet, family, e.Buf, decodeSet)
 	return func(yield func(*Set, error) bool) {
 		for s, err := range all {
 			if err == nil && table != "" && s.Table != table {
@@ -52,10 +54,10 @@ func (c *Conn) GetSet(ctx context.Context, family Family, table, name string) (*
 	if err := validName("set name", name); err != nil {
 		return nil, err
 	}
-	var e enc
-	e.str(attrSetTable, table)
-	e.str(attrSetName, name)
-	return get(c, ctx, "get set", s.String(), msgGetSet, msgNewSet, family, e.b, decodeSet)
+	var e attr.Writer
+	e.String(attrSetTable, table)
+	e.String(attrSetName, name)
+	return get(c, ctx, "get set", s.String(), msgGetSet, msgNewSet, family, e.Buf, decodeSet)
 }
 
 // AllElements streams the elements of s as the kernel stores them: interval
@@ -63,11 +65,11 @@ func (c *Conn) GetSet(ctx context.Context, family Family, table, name string) (*
 // them into ranges). s must carry its types (from ListSets or GetSet) for
 // values to come back typed.
 func (c *Conn) AllElements(ctx context.Context, s *Set) iter.Seq2[Element, error] {
-	var e enc
-	e.str(attrElemListTable, s.Table)
-	e.str(attrElemListSet, s.Name)
+	var e attr.Writer
+	e.String(attrElemListTable, s.Table)
+	e.String(attrElemListSet, s.Name)
 	return func(yield func(Element, error) bool) {
-		for m, err := range dump(c, ctx, "list elements", msgGetSetElem, msgNewSetElem, s.Family, e.b,
+		for m, err := range dump(c, ctx, "list elements", msgGetSetElem, msgNewSetElem, s.Family, e.Buf,
 			func(_ Family, a []byte) ([]byte, error) { return a, nil }) {
 			if err != nil {
 				yield(Element{}, kernelErr(err, "list elements", s.String()))
@@ -75,11 +77,11 @@ func (c *Conn) AllElements(ctx context.Context, s *Set) iter.Seq2[Element, error
 			}
 			var perr error
 			stop := false
-			err := walk(m, func(typ uint16, d []byte) error {
-				if typ&nlaTypeMask != attrElemListElements {
+			err := attr.Walk(m, func(typ uint16, d []byte) error {
+				if typ&attr.TypeMask != attrElemListElements {
 					return nil
 				}
-				return walk(d, func(_ uint16, d []byte) error {
+				return attr.Walk(d, func(_ uint16, d []byte) error {
 					el, err := s.unmarshalElem(d)
 					if err != nil {
 						perr = err

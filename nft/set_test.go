@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nfkit/nfkit/internal/attr"
 	"github.com/nfkit/nfkit/internal/nstest"
 )
 
@@ -82,12 +83,12 @@ func TestSetReadBack(t *testing.T) {
 		if err := s.unmarshal(FamilyIPv4, raw); err != nil {
 			t.Fatal(err)
 		}
-		var e enc
+		var e attr.Writer
 		if err := s.marshal(&e, true); err != nil {
 			t.Fatal(err)
 		}
-		if !equalIgnoringNested(e.b, raw) {
-			t.Errorf("set %s: re-encoded differs at %d\n got %x\nwant %x", s.Name, firstDiff(e.b, raw), e.b, raw)
+		if !equalIgnoringNested(e.Buf, raw) {
+			t.Errorf("set %s: re-encoded differs at %d\n got %x\nwant %x", s.Name, firstDiff(e.Buf, raw), e.Buf, raw)
 		}
 	}
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nfkit/nfkit/internal/attr"
 	"github.com/nfkit/nfkit/internal/nstest"
 )
 
@@ -39,10 +40,10 @@ func TestSetTypeofUdataBytes(t *testing.T) {
 		b.AddSet(s)
 		msgs := batchAttrs(t, b)
 		var ud []byte
-		it := attrs{b: msgs[0]}
-		for it.next() {
-			if it.typ == attrSetUserdata {
-				ud = it.data
+		it := attr.NewIter(msgs[0])
+		for it.Next() {
+			if it.Type() == attrSetUserdata {
+				ud = it.Data()
 			}
 		}
 		if !bytes.Equal(ud, want[name]) {

@@ -1,6 +1,10 @@
 package nft
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/nfkit/nfkit/internal/attr"
+)
 
 // Table is an nf_tables table (like `nft add table inet filter`).
 type Table struct {
@@ -47,18 +51,18 @@ func validName(field, s string) error {
 // marshal writes the table's attributes in the order the kernel dumps them
 // (nf_tables_fill_table_info), so a listed table re-encodes identically.
 // withState adds the kernel-maintained fields (use, handle, owner).
-func (t *Table) marshal(e *enc, withState bool) error {
-	e.str(attrTableName, t.Name)
+func (t *Table) marshal(e *attr.Writer, withState bool) error {
+	e.String(attrTableName, t.Name)
 	if withState {
-		e.u32(attrTableUse, t.Use)
-		e.u64(attrTableHandle, t.Handle)
-		e.u32(attrTableFlags, uint32(t.Flags))
+		e.U32(attrTableUse, t.Use)
+		e.U64(attrTableHandle, t.Handle)
+		e.U32(attrTableFlags, uint32(t.Flags))
 	} else {
 		if t.Flags != 0 {
-			e.u32(attrTableFlags, uint32(t.Flags))
+			e.U32(attrTableFlags, uint32(t.Flags))
 		}
 		if t.Handle != 0 {
-			e.u64(attrTableHandle, t.Handle)
+			e.U64(attrTableHandle, t.Handle)
 		}
 	}
 	ud, err := udataWithComment(t.UserData, udataTableComment, t.Comment)
@@ -66,20 +70,20 @@ func (t *Table) marshal(e *enc, withState bool) error {
 		return fmt.Errorf("%v: %w", t, err)
 	}
 	if ud != nil {
-		e.attr(attrTableUserdata, ud)
+		e.Bytes(attrTableUserdata, ud)
 	}
 	if withState && t.Flags&TableOwner != 0 {
-		e.u32(attrTableOwner, t.Owner)
+		e.U32(attrTableOwner, t.Owner)
 	}
-	e.raw(t.extra)
+	putRaw(e, t.extra)
 	return nil
 }
 
 func (t *Table) unmarshal(family Family, b []byte) error {
 	t.Family = family
-	return walk(b, func(typ uint16, d []byte) error {
+	return attr.Walk(b, func(typ uint16, d []byte) error {
 		var err error
-		switch typ & nlaTypeMask {
+		switch typ & attr.TypeMask {
 		case attrTableName:
 			t.Name = getStr(d)
 		case attrTableFlags:

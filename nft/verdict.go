@@ -3,6 +3,8 @@ package nft
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/nfkit/nfkit/internal/attr"
 )
 
 // VerdictCode is a netfilter / nf_tables verdict.
@@ -92,18 +94,18 @@ func (v Verdict) validate() error {
 	return nil
 }
 
-func (v Verdict) marshal(e *enc) {
-	n := e.begin(attrDataVerdict)
-	e.u32(attrVerdictCode, uint32(v.Code))
+func (v Verdict) marshal(e *attr.Writer) {
+	n := e.Begin(attrDataVerdict)
+	e.U32(attrVerdictCode, uint32(v.Code))
 	if v.Chain != "" {
-		e.str(attrVerdictChain, v.Chain)
+		e.String(attrVerdictChain, v.Chain)
 	}
-	e.end(n)
+	e.End(n)
 }
 
 func (v *Verdict) unmarshal(b []byte) error {
-	return walk(b, func(t uint16, d []byte) error {
-		switch t & nlaTypeMask {
+	return attr.Walk(b, func(t uint16, d []byte) error {
+		switch t & attr.TypeMask {
 		case attrVerdictCode:
 			c, err := getU32(d)
 			v.Code = VerdictCode(int32(c))

@@ -25,6 +25,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nfkit/nfkit/internal/attr"
 	"github.com/nfkit/nfkit/internal/nstest"
 	"github.com/nfkit/nfkit/nft/expr"
 )
@@ -64,10 +65,10 @@ add chain inet t fw { type filter hook forward priority 0; }; add rule inet t fw
 		if err := f.unmarshal(FamilyINet, raw); err != nil {
 			t.Fatal(err)
 		}
-		var e enc
+		var e attr.Writer
 		f.marshal(&e, true)
-		if !equalIgnoringNested(e.b, raw) {
-			t.Errorf("re-encoded differs at %d\n got %x\nwant %x", firstDiff(e.b, raw), e.b, raw)
+		if !equalIgnoringNested(e.Buf, raw) {
+			t.Errorf("re-encoded differs at %d\n got %x\nwant %x", firstDiff(e.Buf, raw), e.Buf, raw)
 		}
 	}
 	fts, err := c.ListFlowtables(ctx, FamilyINet, "t")
