@@ -35,7 +35,10 @@ var (
 	errNestTooLarge = errors.New("nested attribute too large for netlink")
 )
 
-func (w *Writer) fail(err error) {
+// Fail records err as the Writer's error unless one is recorded already:
+// an encoder that fails half-way through a nest reports it with the
+// Writer's own errors.
+func (w *Writer) Fail(err error) {
 	if w.err == nil {
 		w.err = err
 	}
@@ -59,7 +62,7 @@ func (w *Writer) Pad() {
 // Bytes appends an attribute holding v, padded.
 func (w *Writer) Bytes(typ uint16, v []byte) {
 	if len(v) > math.MaxUint16-hdrLen {
-		w.fail(errTooLarge)
+		w.Fail(errTooLarge)
 		return
 	}
 	w.Header(typ, len(v))
@@ -71,7 +74,7 @@ func (w *Writer) Bytes(typ uint16, v []byte) {
 // NLA_NUL_STRING policies, libmnl and libnftnl write strings.
 func (w *Writer) String(typ uint16, s string) {
 	if len(s) > math.MaxUint16-hdrLen-1 {
-		w.fail(errTooLarge)
+		w.Fail(errTooLarge)
 		return
 	}
 	w.Header(typ, len(s)+1)
@@ -137,7 +140,7 @@ func (w *Writer) Begin(typ uint16) int {
 func (w *Writer) End(off int) {
 	n := len(w.Buf) - off
 	if n > math.MaxUint16 {
-		w.fail(errNestTooLarge)
+		w.Fail(errNestTooLarge)
 		return
 	}
 	binary.NativeEndian.PutUint16(w.Buf[off:], uint16(n))
