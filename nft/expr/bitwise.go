@@ -89,8 +89,8 @@ func (b *Bitwise) validate() error {
 func (b *Bitwise) marshal(ae *enc) error {
 	putReg(ae, unix.NFTA_BITWISE_SREG, b.SourceRegister)
 	putReg(ae, unix.NFTA_BITWISE_DREG, b.DestRegister)
-	ae.Uint32(unix.NFTA_BITWISE_LEN, b.Len)
-	ae.Uint32(nftaBitwiseOp, uint32(b.Op))
+	ae.U32(unix.NFTA_BITWISE_LEN, b.Len)
+	ae.U32(nftaBitwiseOp, uint32(b.Op))
 	switch b.Op {
 	case BitwiseMaskXor:
 		putValue(ae, unix.NFTA_BITWISE_MASK, b.Mask)
@@ -111,15 +111,15 @@ const (
 
 func (b *Bitwise) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_BITWISE_SREG:
 			b.SourceRegister = getReg(ad)
 		case unix.NFTA_BITWISE_DREG:
 			b.DestRegister = getReg(ad)
 		case unix.NFTA_BITWISE_LEN:
-			b.Len = ad.Uint32()
+			b.Len = ad.U32()
 		case nftaBitwiseOp:
-			b.Op = BitwiseOp(ad.Uint32())
+			b.Op = BitwiseOp(ad.U32())
 		case unix.NFTA_BITWISE_MASK:
 			b.Mask = getValue(ad)
 		case unix.NFTA_BITWISE_XOR:

@@ -40,25 +40,25 @@ func (b *Byteorder) validate() error {
 func (b *Byteorder) marshal(ae *enc) error {
 	putReg(ae, unix.NFTA_BYTEORDER_SREG, b.SourceRegister)
 	putReg(ae, unix.NFTA_BYTEORDER_DREG, b.DestRegister)
-	ae.Uint32(unix.NFTA_BYTEORDER_OP, uint32(b.Op))
-	ae.Uint32(unix.NFTA_BYTEORDER_LEN, b.Len)
-	ae.Uint32(unix.NFTA_BYTEORDER_SIZE, b.Size)
+	ae.U32(unix.NFTA_BYTEORDER_OP, uint32(b.Op))
+	ae.U32(unix.NFTA_BYTEORDER_LEN, b.Len)
+	ae.U32(unix.NFTA_BYTEORDER_SIZE, b.Size)
 	return nil
 }
 
 func (b *Byteorder) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_BYTEORDER_SREG:
 			b.SourceRegister = getReg(ad)
 		case unix.NFTA_BYTEORDER_DREG:
 			b.DestRegister = getReg(ad)
 		case unix.NFTA_BYTEORDER_OP:
-			b.Op = ByteorderOp(ad.Uint32())
+			b.Op = ByteorderOp(ad.U32())
 		case unix.NFTA_BYTEORDER_LEN:
-			b.Len = ad.Uint32()
+			b.Len = ad.U32()
 		case unix.NFTA_BYTEORDER_SIZE:
-			b.Size = ad.Uint32()
+			b.Size = ad.U32()
 		default:
 			return errUnknownAttr
 		}

@@ -60,18 +60,18 @@ func (c *Cmp) validate() error {
 
 func (c *Cmp) marshal(ae *enc) error {
 	putReg(ae, unix.NFTA_CMP_SREG, c.Register)
-	ae.Uint32(unix.NFTA_CMP_OP, uint32(c.Op))
+	ae.U32(unix.NFTA_CMP_OP, uint32(c.Op))
 	putValue(ae, unix.NFTA_CMP_DATA, c.Data)
 	return nil
 }
 
 func (c *Cmp) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_CMP_SREG:
 			c.Register = getReg(ad)
 		case unix.NFTA_CMP_OP:
-			c.Op = CmpOp(ad.Uint32())
+			c.Op = CmpOp(ad.U32())
 		case unix.NFTA_CMP_DATA:
 			c.Data = getValue(ad)
 		default:

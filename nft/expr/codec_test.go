@@ -102,24 +102,24 @@ func TestDecStrict(t *testing.T) {
 	if err != nil || !d.Next() {
 		t.Fatal(err)
 	}
-	if d.Uint32(); d.Err() == nil {
+	if d.U32(); d.Err() == nil {
 		t.Error("Uint32 of a 2-byte attribute accepted")
 	}
 }
 
 func TestEncMatchesNetlinkLayout(t *testing.T) {
 	var e enc
-	e.Uint8(1, 7)
-	e.Uint16(2, 0x0102)
+	e.U8(1, 7)
+	e.U16(2, 0x0102)
 	e.String(3, "ab")
-	e.Nested(4, func(e *enc) error { e.Uint32(5, 1); return nil })
+	e.Nested(4, func(e *enc) error { e.U32(5, 1); return nil })
 	want := []byte{
 		5, 0, 1, 0, 7, 0, 0, 0,
 		6, 0, 2, 0, 1, 2, 0, 0,
 		7, 0, 3, 0, 'a', 'b', 0, 0,
 		12, 0, 4, 0x80, 8, 0, 5, 0, 0, 0, 0, 1,
 	}
-	if !bytes.Equal(e.b, want) {
-		t.Fatalf("got %x\nwant %x", e.b, want)
+	if !bytes.Equal(e.Buf, want) {
+		t.Fatalf("got %x\nwant %x", e.Buf, want)
 	}
 }

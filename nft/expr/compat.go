@@ -33,20 +33,20 @@ func checkCompat(what, name string, info []byte) error {
 
 func (m *Match) marshal(ae *enc) error {
 	ae.String(unix.NFTA_MATCH_NAME, m.MatchName)
-	ae.Uint32(unix.NFTA_MATCH_REV, m.Rev)
+	ae.U32(unix.NFTA_MATCH_REV, m.Rev)
 	ae.Bytes(unix.NFTA_MATCH_INFO, nonNil(m.Info))
 	return nil
 }
 
 func (m *Match) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_MATCH_NAME:
 			m.MatchName = ad.String()
 		case unix.NFTA_MATCH_REV:
-			m.Rev = ad.Uint32()
+			m.Rev = ad.U32()
 		case unix.NFTA_MATCH_INFO:
-			m.Info = cloneNonNil(ad.Bytes())
+			m.Info = cloneNonNil(ad.Data())
 		default:
 			return errUnknownAttr
 		}
@@ -69,20 +69,20 @@ func (t *Target) validate() error { return checkCompat("target", t.TargetName, t
 
 func (t *Target) marshal(ae *enc) error {
 	ae.String(unix.NFTA_TARGET_NAME, t.TargetName)
-	ae.Uint32(unix.NFTA_TARGET_REV, t.Rev)
+	ae.U32(unix.NFTA_TARGET_REV, t.Rev)
 	ae.Bytes(unix.NFTA_TARGET_INFO, nonNil(t.Info))
 	return nil
 }
 
 func (t *Target) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_TARGET_NAME:
 			t.TargetName = ad.String()
 		case unix.NFTA_TARGET_REV:
-			t.Rev = ad.Uint32()
+			t.Rev = ad.U32()
 		case unix.NFTA_TARGET_INFO:
-			t.Info = cloneNonNil(ad.Bytes())
+			t.Info = cloneNonNil(ad.Data())
 		default:
 			return errUnknownAttr
 		}

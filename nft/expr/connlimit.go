@@ -28,18 +28,18 @@ func (c *Connlimit) validate() error {
 }
 
 func (c *Connlimit) marshal(ae *enc) error {
-	ae.Uint32(attrConnlimitCount, c.Count)
-	ae.Uint32(attrConnlimitFlags, c.Flags)
+	ae.U32(attrConnlimitCount, c.Count)
+	ae.U32(attrConnlimitFlags, c.Flags)
 	return nil
 }
 
 func (c *Connlimit) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case attrConnlimitCount:
-			c.Count = ad.Uint32()
+			c.Count = ad.U32()
 		case attrConnlimitFlags:
-			c.Flags = ad.Uint32()
+			c.Flags = ad.U32()
 		default:
 			return errUnknownAttr
 		}

@@ -15,18 +15,18 @@ func (c *Counter) Name() string    { return "counter" }
 func (c *Counter) validate() error { return nil }
 
 func (c *Counter) marshal(ae *enc) error {
-	ae.Uint64(unix.NFTA_COUNTER_BYTES, c.Bytes)
-	ae.Uint64(unix.NFTA_COUNTER_PACKETS, c.Packets)
+	ae.U64(unix.NFTA_COUNTER_BYTES, c.Bytes)
+	ae.U64(unix.NFTA_COUNTER_PACKETS, c.Packets)
 	return nil
 }
 
 func (c *Counter) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_COUNTER_BYTES:
-			c.Bytes = ad.Uint64()
+			c.Bytes = ad.U64()
 		case unix.NFTA_COUNTER_PACKETS:
-			c.Packets = ad.Uint64()
+			c.Packets = ad.U64()
 		default:
 			return errUnknownAttr
 		}

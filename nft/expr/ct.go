@@ -105,24 +105,24 @@ func (c *Ct) marshal(ae *enc) error {
 	} else {
 		putReg(ae, unix.NFTA_CT_DREG, c.DestRegister)
 	}
-	ae.Uint32(unix.NFTA_CT_KEY, uint32(c.Key))
+	ae.U32(unix.NFTA_CT_KEY, uint32(c.Key))
 	if c.Direction != CtDirNone {
-		ae.Uint8(unix.NFTA_CT_DIRECTION, uint8(c.Direction-1))
+		ae.U8(unix.NFTA_CT_DIRECTION, uint8(c.Direction-1))
 	}
 	return nil
 }
 
 func (c *Ct) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_CT_DREG:
 			c.DestRegister = getReg(ad)
 		case unix.NFTA_CT_SREG:
 			c.SourceRegister = getReg(ad)
 		case unix.NFTA_CT_KEY:
-			c.Key = CtKey(ad.Uint32())
+			c.Key = CtKey(ad.U32())
 		case unix.NFTA_CT_DIRECTION:
-			c.Direction = CtDir(ad.Uint8() + 1)
+			c.Direction = CtDir(ad.U8() + 1)
 		default:
 			return errUnknownAttr
 		}

@@ -95,7 +95,7 @@ func (v *Verdict) marshal(ae *enc) error {
 // marshalData writes the nft_data verdict form: NFTA_DATA_VERDICT nest.
 func (v *Verdict) marshalData(ae *enc) error {
 	ae.Nested(unix.NFTA_DATA_VERDICT, func(ae *enc) error {
-		ae.Uint32(unix.NFTA_VERDICT_CODE, uint32(v.Kind))
+		ae.U32(unix.NFTA_VERDICT_CODE, uint32(v.Kind))
 		if v.Chain != "" {
 			ae.String(unix.NFTA_VERDICT_CHAIN, v.Chain)
 		}
@@ -122,9 +122,9 @@ func (v *Verdict) unmarshalVerdict(b []byte) error {
 		return err
 	}
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_VERDICT_CODE:
-			v.Kind = VerdictCode(int32(ad.Uint32()))
+			v.Kind = VerdictCode(int32(ad.U32()))
 		case unix.NFTA_VERDICT_CHAIN:
 			v.Chain = ad.String()
 		default:
@@ -152,15 +152,15 @@ func getData(ad *dec, vd *Verdict) (value []byte, verdict *Verdict, err error) {
 	n := 0
 	for nd.Next() {
 		n++
-		switch nd.Type() {
+		switch nd.Kind() {
 		case unix.NFTA_DATA_VALUE:
-			value = nd.keep(nd.Bytes())
+			value = nd.keep(nd.Data())
 		case unix.NFTA_DATA_VERDICT:
 			verdict = vd
 			if verdict == nil {
 				verdict = &Verdict{}
 			}
-			if err := verdict.unmarshalVerdict(nd.Bytes()); err != nil {
+			if err := verdict.unmarshalVerdict(nd.Data()); err != nil {
 				return nil, nil, err
 			}
 		default:
@@ -182,9 +182,7 @@ func getValue(ad *dec) []byte {
 	if err != nil || vd != nil || len(v) == 0 {
 		// An empty value is not something we can re-encode; surface as
 		// an error on the decoder so the expression stays Raw.
-		if ad.err == nil {
-			ad.err = errUnknownAttr
-		}
+		ad.Fail(errUnknownAttr)
 		return nil
 	}
 	return v

@@ -25,7 +25,7 @@ func (d *Dup) marshal(ae *enc) error {
 
 func (d *Dup) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_DUP_SREG_ADDR:
 			d.RegAddr = getReg(ad)
 		case unix.NFTA_DUP_SREG_DEV:

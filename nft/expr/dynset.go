@@ -75,12 +75,12 @@ func (d *Dynset) marshal(ae *enc) error {
 	if d.DataRegister != 0 {
 		putReg(ae, unix.NFTA_DYNSET_SREG_DATA, d.DataRegister)
 	}
-	ae.Uint32(unix.NFTA_DYNSET_OP, uint32(d.Op))
+	ae.U32(unix.NFTA_DYNSET_OP, uint32(d.Op))
 	ae.String(unix.NFTA_DYNSET_SET_NAME, d.Set)
 	if d.SetID != 0 {
-		ae.Uint32(unix.NFTA_DYNSET_SET_ID, d.SetID)
+		ae.U32(unix.NFTA_DYNSET_SET_ID, d.SetID)
 	}
-	ae.Uint64(unix.NFTA_DYNSET_TIMEOUT, d.TimeoutMS)
+	ae.U64(unix.NFTA_DYNSET_TIMEOUT, d.TimeoutMS)
 	switch len(d.Exprs) {
 	case 0:
 	case 1:
@@ -105,7 +105,7 @@ func (d *Dynset) marshal(ae *enc) error {
 	if d.Invert {
 		f |= unix.NFT_DYNSET_F_INV
 	}
-	ae.Uint32(nftaDynsetFlags, f)
+	ae.U32(nftaDynsetFlags, f)
 	return nil
 }
 
@@ -120,33 +120,33 @@ func nestedExpr(ae *enc, typ uint16, e Any) error { return encodeOne(ae, typ, e)
 func (d *Dynset) unmarshal(ad *dec) error {
 	var flags uint32
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_DYNSET_SREG_KEY:
 			d.SourceRegister = getReg(ad)
 		case unix.NFTA_DYNSET_SREG_DATA:
 			d.DataRegister = getReg(ad)
 		case unix.NFTA_DYNSET_OP:
-			d.Op = DynsetOp(ad.Uint32())
+			d.Op = DynsetOp(ad.U32())
 		case unix.NFTA_DYNSET_SET_NAME:
 			d.Set = ad.String()
 		case unix.NFTA_DYNSET_SET_ID:
-			d.SetID = ad.Uint32()
+			d.SetID = ad.U32()
 		case unix.NFTA_DYNSET_TIMEOUT:
-			d.TimeoutMS = ad.Uint64()
+			d.TimeoutMS = ad.U64()
 		case unix.NFTA_DYNSET_EXPR:
-			e, err := decodeOne(ad.Bytes())
+			e, err := decodeOne(ad.Data())
 			if err != nil {
 				return err
 			}
 			d.Exprs = append(d.Exprs, e)
 		case nftaDynsetExpressions:
-			es, err := Decode(ad.Bytes())
+			es, err := Decode(ad.Data())
 			if err != nil || len(es) < 2 {
 				return errUnknownAttr
 			}
 			d.Exprs = append(d.Exprs, es...)
 		case nftaDynsetFlags:
-			flags = ad.Uint32()
+			flags = ad.U32()
 		default:
 			return errUnknownAttr
 		}

@@ -13,6 +13,8 @@ import (
 	"fmt"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nfkit/nfkit/internal/attr"
 )
 
 // ErrInvalid is wrapped by every validation error of an expression.
@@ -67,24 +69,24 @@ func (r *Raw) unmarshal(ad *dec) error { return nil }
 // and dumps without the flag. Every expression is validated first: an error
 // wraps ErrInvalid and nothing is encoded.
 func Encode(exprs []Any) ([]byte, error) {
-	e := &enc{b: make([]byte, 0, 64*len(exprs))}
+	e := &enc{attr.Writer{Buf: make([]byte, 0, 64*len(exprs))}}
 	if err := appendExprs(e, exprs); err != nil {
 		return nil, err
 	}
-	if len(e.b) == 0 {
+	if len(e.Buf) == 0 {
 		return nil, nil
 	}
-	return e.b, nil
+	return e.Buf, nil
 }
 
 // AppendEncode is Encode appending to dst (which may be reused between
 // rules to save an allocation per rule).
 func AppendEncode(dst []byte, exprs []Any) ([]byte, error) {
-	e := &enc{b: dst}
+	e := &enc{attr.Writer{Buf: dst}}
 	if err := appendExprs(e, exprs); err != nil {
 		return dst, err
 	}
-	return e.b, nil
+	return e.Buf, nil
 }
 
 func appendExprs(e *enc, exprs []Any) error {
@@ -99,14 +101,14 @@ func appendExprs(e *enc, exprs []Any) error {
 			return fmt.Errorf("expression %d (%s): %w", i, x.Name(), err)
 		}
 	}
-	return e.err
+	return e.Err()
 }
 
 // marshalData appends the NFTA_EXPR_DATA payload of x to e and reports
 // whether the expression has one at all (notrack has none).
 func marshalData(e *enc, x Any) (bool, error) {
 	if r, ok := x.(*Raw); ok {
-		e.b = append(e.b, r.Data...)
+		e.Buf = append(e.Buf, r.Data...)
 		return r.Data != nil, nil
 	}
 	if _, ok := x.(*Notrack); ok {
@@ -118,38 +120,38 @@ func marshalData(e *enc, x Any) (bool, error) {
 	if err := x.marshal(e); err != nil {
 		return false, err
 	}
-	return true, e.err
+	return true, e.Err()
 }
 
 // encodeData returns the NFTA_EXPR_DATA payload of e (nil when the
 // expression has no attributes, like notrack).
 func encodeData(x Any) ([]byte, error) {
-	e := &enc{b: []byte{}}
+	e := &enc{attr.Writer{Buf: []byte{}}}
 	has, err := marshalData(e, x)
 	if err != nil || !has {
 		return nil, err
 	}
-	return e.b, nil
+	return e.Buf, nil
 }
 
 // encodeOne writes typ { NFTA_EXPR_NAME, NFTA_EXPR_DATA } for x: a list
 // element of a rule, or a set's / dynset's expression attribute.
 func encodeOne(e *enc, typ uint16, x Any) error {
-	outer := e.begin(typ | unix.NLA_F_NESTED)
+	outer := e.Begin(typ | unix.NLA_F_NESTED)
 	e.String(unix.NFTA_EXPR_NAME, x.Name())
-	data := e.begin(unix.NLA_F_NESTED | unix.NFTA_EXPR_DATA)
+	data := e.Begin(unix.NLA_F_NESTED | unix.NFTA_EXPR_DATA)
 	has, err := marshalData(e, x)
 	if err != nil {
 		return err
 	}
 	if has {
-		e.end(data)
-		e.pad() // Raw data of any length
+		e.End(data)
+		e.Pad() // Raw data of any length
 	} else {
-		e.b = e.b[:data]
+		e.Buf = e.Buf[:data]
 	}
-	e.end(outer)
-	return e.err
+	e.End(outer)
+	return e.Err()
 }
 
 // Decode parses an NFTA_RULE_EXPRESSIONS payload. It never panics; an
@@ -180,8 +182,8 @@ func (dc *Decoder) Decode(b []byte) ([]Any, error) {
 	}
 	n := 0
 	for ad.Next() {
-		if ad.Type() != unix.NFTA_LIST_ELEM {
-			return nil, fmt.Errorf("expression list: unexpected attribute %d", ad.Type())
+		if ad.Kind() != unix.NFTA_LIST_ELEM {
+			return nil, fmt.Errorf("expression list: unexpected attribute %d", ad.Kind())
 		}
 		n++
 	}
@@ -194,7 +196,7 @@ func (dc *Decoder) Decode(b []byte) ([]Any, error) {
 	out := make([]Any, 0, n)
 	ad, _ = newDec(b)
 	for ad.Next() {
-		e, err := dc.decodeOne(ad.Bytes())
+		e, err := dc.decodeOne(ad.Data())
 		if err != nil {
 			return nil, err
 		}
@@ -217,14 +219,14 @@ func (dc *Decoder) decodeOne(b []byte) (Any, error) {
 	var name, data []byte
 	hasData := false
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_EXPR_NAME:
-			name = bytes.TrimRight(ad.Bytes(), "\x00")
+			name = bytes.TrimRight(ad.Data(), "\x00")
 		case unix.NFTA_EXPR_DATA:
-			data = ad.Bytes()
+			data = ad.Data()
 			hasData = true
 		default:
-			return nil, fmt.Errorf("expression: unexpected attribute %d", ad.Type())
+			return nil, fmt.Errorf("expression: unexpected attribute %d", ad.Kind())
 		}
 	}
 	if len(name) == 0 {
@@ -272,9 +274,9 @@ func (dc *Decoder) decodeData(name, data []byte) Any {
 	if e.validate() != nil {
 		return dc.raw(name, data)
 	}
-	dc.scratch.b, dc.scratch.err = dc.scratch.b[:0], nil
+	dc.scratch = enc{attr.Writer{Buf: dc.scratch.Buf[:0]}}
 	has, err := marshalData(&dc.scratch, e)
-	if err != nil || has != (data != nil) || !sameAttrs(dc.scratch.b, data) {
+	if err != nil || has != (data != nil) || !sameAttrs(dc.scratch.Buf, data) {
 		return dc.raw(name, data)
 	}
 	return e

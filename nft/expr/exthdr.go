@@ -61,31 +61,31 @@ func (e *Exthdr) marshal(ae *enc) error {
 	if e.SourceRegister != 0 {
 		putReg(ae, unix.NFTA_EXTHDR_SREG, e.SourceRegister)
 	}
-	ae.Uint8(unix.NFTA_EXTHDR_TYPE, e.Type)
-	ae.Uint32(unix.NFTA_EXTHDR_OFFSET, e.Offset)
-	ae.Uint32(unix.NFTA_EXTHDR_LEN, e.Len)
-	ae.Uint32(unix.NFTA_EXTHDR_FLAGS, e.Flags)
-	ae.Uint32(unix.NFTA_EXTHDR_OP, uint32(e.Op))
+	ae.U8(unix.NFTA_EXTHDR_TYPE, e.Type)
+	ae.U32(unix.NFTA_EXTHDR_OFFSET, e.Offset)
+	ae.U32(unix.NFTA_EXTHDR_LEN, e.Len)
+	ae.U32(unix.NFTA_EXTHDR_FLAGS, e.Flags)
+	ae.U32(unix.NFTA_EXTHDR_OP, uint32(e.Op))
 	return nil
 }
 
 func (e *Exthdr) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_EXTHDR_DREG:
 			e.DestRegister = getReg(ad)
 		case unix.NFTA_EXTHDR_SREG:
 			e.SourceRegister = getReg(ad)
 		case unix.NFTA_EXTHDR_TYPE:
-			e.Type = ad.Uint8()
+			e.Type = ad.U8()
 		case unix.NFTA_EXTHDR_OFFSET:
-			e.Offset = ad.Uint32()
+			e.Offset = ad.U32()
 		case unix.NFTA_EXTHDR_LEN:
-			e.Len = ad.Uint32()
+			e.Len = ad.U32()
 		case unix.NFTA_EXTHDR_FLAGS:
-			e.Flags = ad.Uint32()
+			e.Flags = ad.U32()
 		case unix.NFTA_EXTHDR_OP:
-			e.Op = ExthdrOp(ad.Uint32())
+			e.Op = ExthdrOp(ad.U32())
 		default:
 			return errUnknownAttr
 		}

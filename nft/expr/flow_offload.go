@@ -16,7 +16,7 @@ func (f *FlowOffload) marshal(ae *enc) error {
 
 func (f *FlowOffload) unmarshal(ad *dec) error {
 	for ad.Next() {
-		if ad.Type() != attrFlowTableName {
+		if ad.Kind() != attrFlowTableName {
 			return errUnknownAttr
 		}
 		f.Table = ad.String()

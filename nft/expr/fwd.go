@@ -30,20 +30,20 @@ func (f *Fwd) marshal(ae *enc) error {
 	putReg(ae, unix.NFTA_FWD_SREG_DEV, f.RegDev)
 	if f.RegAddr != 0 {
 		putReg(ae, attrFwdSregAddr, f.RegAddr)
-		ae.Uint32(attrFwdNFProto, f.NFProto)
+		ae.U32(attrFwdNFProto, f.NFProto)
 	}
 	return nil
 }
 
 func (f *Fwd) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_FWD_SREG_DEV:
 			f.RegDev = getReg(ad)
 		case attrFwdSregAddr:
 			f.RegAddr = getReg(ad)
 		case attrFwdNFProto:
-			f.NFProto = ad.Uint32()
+			f.NFProto = ad.U32()
 		default:
 			return errUnknownAttr
 		}

@@ -53,36 +53,36 @@ func (h *Hash) marshal(ae *enc) error {
 	}
 	putReg(ae, unix.NFTA_HASH_DREG, h.DestRegister)
 	if jh {
-		ae.Uint32(unix.NFTA_HASH_LEN, h.Len)
+		ae.U32(unix.NFTA_HASH_LEN, h.Len)
 	}
-	ae.Uint32(unix.NFTA_HASH_MODULUS, h.Modulus)
+	ae.U32(unix.NFTA_HASH_MODULUS, h.Modulus)
 	if jh && h.SeedSet {
-		ae.Uint32(unix.NFTA_HASH_SEED, h.Seed)
+		ae.U32(unix.NFTA_HASH_SEED, h.Seed)
 	}
 	if h.Offset != 0 {
-		ae.Uint32(unix.NFTA_HASH_OFFSET, h.Offset)
+		ae.U32(unix.NFTA_HASH_OFFSET, h.Offset)
 	}
-	ae.Uint32(unix.NFTA_HASH_TYPE, uint32(h.Type))
+	ae.U32(unix.NFTA_HASH_TYPE, uint32(h.Type))
 	return nil
 }
 
 func (h *Hash) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_HASH_SREG:
 			h.SourceRegister = getReg(ad)
 		case unix.NFTA_HASH_DREG:
 			h.DestRegister = getReg(ad)
 		case unix.NFTA_HASH_LEN:
-			h.Len = ad.Uint32()
+			h.Len = ad.U32()
 		case unix.NFTA_HASH_MODULUS:
-			h.Modulus = ad.Uint32()
+			h.Modulus = ad.U32()
 		case unix.NFTA_HASH_SEED:
-			h.Seed, h.SeedSet = ad.Uint32(), true
+			h.Seed, h.SeedSet = ad.U32(), true
 		case unix.NFTA_HASH_OFFSET:
-			h.Offset = ad.Uint32()
+			h.Offset = ad.U32()
 		case unix.NFTA_HASH_TYPE:
-			h.Type = HashType(ad.Uint32())
+			h.Type = HashType(ad.U32())
 		default:
 			return errUnknownAttr
 		}

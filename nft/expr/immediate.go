@@ -39,7 +39,7 @@ func (i *Immediate) marshal(ae *enc) error {
 
 func (i *Immediate) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_IMMEDIATE_DREG:
 			i.Register = getReg(ad)
 		case unix.NFTA_IMMEDIATE_DATA:

@@ -96,10 +96,10 @@ func (i *Inner) validate() error {
 }
 
 func (i *Inner) marshal(ae *enc) error {
-	ae.Uint32(attrInnerNum, i.Num)
-	ae.Uint32(attrInnerType, uint32(i.Type))
-	ae.Uint32(attrInnerFlags, uint32(i.Flags))
-	ae.Uint32(attrInnerHdrSize, i.HdrSize)
+	ae.U32(attrInnerNum, i.Num)
+	ae.U32(attrInnerType, uint32(i.Type))
+	ae.U32(attrInnerFlags, uint32(i.Flags))
+	ae.U32(attrInnerHdrSize, i.HdrSize)
 	if i.Expr == nil {
 		return invalidf("inner without an expression")
 	}
@@ -108,19 +108,19 @@ func (i *Inner) marshal(ae *enc) error {
 
 func (i *Inner) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case attrInnerNum:
-			i.Num = ad.Uint32()
+			i.Num = ad.U32()
 		case attrInnerType:
-			i.Type = InnerType(ad.Uint32())
+			i.Type = InnerType(ad.U32())
 		case attrInnerFlags:
-			i.Flags = InnerFlags(ad.Uint32())
+			i.Flags = InnerFlags(ad.U32())
 		case attrInnerHdrSize:
-			i.HdrSize = ad.Uint32()
+			i.HdrSize = ad.U32()
 		case attrInnerExpr:
 			// Decoded on its own (typed only when exact, else Raw);
 			// the outer check then compares the whole nest again.
-			x, err := decodeOne(ad.Bytes())
+			x, err := decodeOne(ad.Data())
 			if err != nil {
 				return err
 			}

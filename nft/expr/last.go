@@ -23,18 +23,18 @@ func (l *Last) validate() error {
 }
 
 func (l *Last) marshal(ae *enc) error {
-	ae.Uint32(attrLastSet, l.Set)
-	ae.Uint64(attrLastMSecs, l.MSecs)
+	ae.U32(attrLastSet, l.Set)
+	ae.U64(attrLastMSecs, l.MSecs)
 	return nil
 }
 
 func (l *Last) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case attrLastSet:
-			l.Set = ad.Uint32()
+			l.Set = ad.U32()
 		case attrLastMSecs:
-			l.MSecs = ad.Uint64()
+			l.MSecs = ad.U64()
 		default:
 			return errUnknownAttr
 		}

@@ -48,31 +48,31 @@ func (l *Limit) validate() error {
 }
 
 func (l *Limit) marshal(ae *enc) error {
-	ae.Uint64(unix.NFTA_LIMIT_RATE, l.Rate)
-	ae.Uint64(unix.NFTA_LIMIT_UNIT, l.Unit)
-	ae.Uint32(unix.NFTA_LIMIT_BURST, l.Burst)
-	ae.Uint32(unix.NFTA_LIMIT_TYPE, uint32(l.Type))
+	ae.U64(unix.NFTA_LIMIT_RATE, l.Rate)
+	ae.U64(unix.NFTA_LIMIT_UNIT, l.Unit)
+	ae.U32(unix.NFTA_LIMIT_BURST, l.Burst)
+	ae.U32(unix.NFTA_LIMIT_TYPE, uint32(l.Type))
 	var f uint32
 	if l.Invert {
 		f = unix.NFT_LIMIT_F_INV
 	}
-	ae.Uint32(unix.NFTA_LIMIT_FLAGS, f)
+	ae.U32(unix.NFTA_LIMIT_FLAGS, f)
 	return nil
 }
 
 func (l *Limit) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_LIMIT_RATE:
-			l.Rate = ad.Uint64()
+			l.Rate = ad.U64()
 		case unix.NFTA_LIMIT_UNIT:
-			l.Unit = ad.Uint64()
+			l.Unit = ad.U64()
 		case unix.NFTA_LIMIT_BURST:
-			l.Burst = ad.Uint32()
+			l.Burst = ad.U32()
 		case unix.NFTA_LIMIT_TYPE:
-			l.Type = LimitType(ad.Uint32())
+			l.Type = LimitType(ad.U32())
 		case unix.NFTA_LIMIT_FLAGS:
-			f := ad.Uint32()
+			f := ad.U32()
 			if f&^unix.NFT_LIMIT_F_INV != 0 {
 				return errUnknownAttr
 			}

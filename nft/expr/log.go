@@ -83,37 +83,37 @@ func (l *Log) marshal(ae *enc) error {
 		ae.String(unix.NFTA_LOG_PREFIX, l.Prefix)
 	}
 	if l.NFLog {
-		ae.Uint16(unix.NFTA_LOG_GROUP, l.Group)
+		ae.U16(unix.NFTA_LOG_GROUP, l.Group)
 		if l.Snaplen != 0 {
-			ae.Uint32(unix.NFTA_LOG_SNAPLEN, l.Snaplen)
+			ae.U32(unix.NFTA_LOG_SNAPLEN, l.Snaplen)
 		}
 		if l.QThreshold != 0 {
-			ae.Uint16(unix.NFTA_LOG_QTHRESHOLD, l.QThreshold)
+			ae.U16(unix.NFTA_LOG_QTHRESHOLD, l.QThreshold)
 		}
 		return nil
 	}
-	ae.Uint32(unix.NFTA_LOG_LEVEL, uint32(l.Level))
+	ae.U32(unix.NFTA_LOG_LEVEL, uint32(l.Level))
 	if l.Flags != 0 {
-		ae.Uint32(unix.NFTA_LOG_FLAGS, l.Flags)
+		ae.U32(unix.NFTA_LOG_FLAGS, l.Flags)
 	}
 	return nil
 }
 
 func (l *Log) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_LOG_PREFIX:
 			l.Prefix = ad.String()
 		case unix.NFTA_LOG_GROUP:
-			l.NFLog, l.Group = true, ad.Uint16()
+			l.NFLog, l.Group = true, ad.U16()
 		case unix.NFTA_LOG_SNAPLEN:
-			l.Snaplen = ad.Uint32()
+			l.Snaplen = ad.U32()
 		case unix.NFTA_LOG_QTHRESHOLD:
-			l.QThreshold = ad.Uint16()
+			l.QThreshold = ad.U16()
 		case unix.NFTA_LOG_LEVEL:
-			l.Level = LogLevel(ad.Uint32())
+			l.Level = LogLevel(ad.U32())
 		case unix.NFTA_LOG_FLAGS:
-			l.Flags = ad.Uint32()
+			l.Flags = ad.U32()
 		default:
 			return errUnknownAttr
 		}

@@ -46,7 +46,7 @@ func checkName(field, name string) error {
 func (l *Lookup) marshal(ae *enc) error {
 	ae.String(unix.NFTA_LOOKUP_SET, l.Set)
 	if l.SetID != 0 {
-		ae.Uint32(unix.NFTA_LOOKUP_SET_ID, l.SetID)
+		ae.U32(unix.NFTA_LOOKUP_SET_ID, l.SetID)
 	}
 	putReg(ae, unix.NFTA_LOOKUP_SREG, l.SourceRegister)
 	if l.DestRegisterSet {
@@ -56,23 +56,23 @@ func (l *Lookup) marshal(ae *enc) error {
 	if l.Invert {
 		flags = unix.NFT_LOOKUP_F_INV
 	}
-	ae.Uint32(unix.NFTA_LOOKUP_FLAGS, flags)
+	ae.U32(unix.NFTA_LOOKUP_FLAGS, flags)
 	return nil
 }
 
 func (l *Lookup) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_LOOKUP_SET:
 			l.Set = ad.String()
 		case unix.NFTA_LOOKUP_SET_ID:
-			l.SetID = ad.Uint32()
+			l.SetID = ad.U32()
 		case unix.NFTA_LOOKUP_SREG:
 			l.SourceRegister = getReg(ad)
 		case unix.NFTA_LOOKUP_DREG:
 			l.DestRegister, l.DestRegisterSet = getReg(ad), true
 		case unix.NFTA_LOOKUP_FLAGS:
-			f := ad.Uint32()
+			f := ad.U32()
 			if f&^unix.NFT_LOOKUP_F_INV != 0 {
 				return errUnknownAttr
 			}

@@ -104,7 +104,7 @@ func (m *Meta) validate() error {
 }
 
 func (m *Meta) marshal(ae *enc) error {
-	ae.Uint32(unix.NFTA_META_KEY, uint32(m.Key))
+	ae.U32(unix.NFTA_META_KEY, uint32(m.Key))
 	if m.SourceRegister != 0 {
 		putReg(ae, unix.NFTA_META_SREG, m.SourceRegister)
 	} else {
@@ -115,9 +115,9 @@ func (m *Meta) marshal(ae *enc) error {
 
 func (m *Meta) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_META_KEY:
-			m.Key = MetaKey(ad.Uint32())
+			m.Key = MetaKey(ad.U32())
 		case unix.NFTA_META_DREG:
 			m.DestRegister = getReg(ad)
 		case unix.NFTA_META_SREG:

@@ -91,8 +91,8 @@ func checkOptRegPair(field string, min, max Register) error {
 }
 
 func (n *NAT) marshal(ae *enc) error {
-	ae.Uint32(unix.NFTA_NAT_TYPE, uint32(n.Type))
-	ae.Uint32(unix.NFTA_NAT_FAMILY, n.Family)
+	ae.U32(unix.NFTA_NAT_TYPE, uint32(n.Type))
+	ae.U32(unix.NFTA_NAT_FAMILY, n.Family)
 	if n.RegAddrMin != 0 {
 		putReg(ae, unix.NFTA_NAT_REG_ADDR_MIN, n.RegAddrMin)
 		putReg(ae, unix.NFTA_NAT_REG_ADDR_MAX, orReg(n.RegAddrMax, n.RegAddrMin))
@@ -102,7 +102,7 @@ func (n *NAT) marshal(ae *enc) error {
 		putReg(ae, unix.NFTA_NAT_REG_PROTO_MAX, orReg(n.RegProtoMax, n.RegProtoMin))
 	}
 	if n.Flags != 0 {
-		ae.Uint32(unix.NFTA_NAT_FLAGS, n.Flags)
+		ae.U32(unix.NFTA_NAT_FLAGS, n.Flags)
 	}
 	return nil
 }
@@ -117,11 +117,11 @@ func orReg(r, def Register) Register {
 
 func (n *NAT) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_NAT_TYPE:
-			n.Type = NATType(ad.Uint32())
+			n.Type = NATType(ad.U32())
 		case unix.NFTA_NAT_FAMILY:
-			n.Family = ad.Uint32()
+			n.Family = ad.U32()
 		case unix.NFTA_NAT_REG_ADDR_MIN:
 			n.RegAddrMin = getReg(ad)
 		case unix.NFTA_NAT_REG_ADDR_MAX:
@@ -131,7 +131,7 @@ func (n *NAT) unmarshal(ad *dec) error {
 		case unix.NFTA_NAT_REG_PROTO_MAX:
 			n.RegProtoMax = getReg(ad)
 		case unix.NFTA_NAT_FLAGS:
-			n.Flags = ad.Uint32()
+			n.Flags = ad.U32()
 		default:
 			return errUnknownAttr
 		}
@@ -158,7 +158,7 @@ func (m *Masq) validate() error {
 
 func (m *Masq) marshal(ae *enc) error {
 	if m.Flags != 0 {
-		ae.Uint32(unix.NFTA_MASQ_FLAGS, m.Flags)
+		ae.U32(unix.NFTA_MASQ_FLAGS, m.Flags)
 	}
 	if m.RegProtoMin != 0 {
 		putReg(ae, unix.NFTA_MASQ_REG_PROTO_MIN, m.RegProtoMin)
@@ -169,9 +169,9 @@ func (m *Masq) marshal(ae *enc) error {
 
 func (m *Masq) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_MASQ_FLAGS:
-			m.Flags = ad.Uint32()
+			m.Flags = ad.U32()
 		case unix.NFTA_MASQ_REG_PROTO_MIN:
 			m.RegProtoMin = getReg(ad)
 		case unix.NFTA_MASQ_REG_PROTO_MAX:
@@ -205,20 +205,20 @@ func (r *Redir) marshal(ae *enc) error {
 		putReg(ae, unix.NFTA_REDIR_REG_PROTO_MAX, orReg(r.RegProtoMax, r.RegProtoMin))
 	}
 	if r.Flags != 0 {
-		ae.Uint32(unix.NFTA_REDIR_FLAGS, r.Flags)
+		ae.U32(unix.NFTA_REDIR_FLAGS, r.Flags)
 	}
 	return nil
 }
 
 func (r *Redir) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_REDIR_REG_PROTO_MIN:
 			r.RegProtoMin = getReg(ad)
 		case unix.NFTA_REDIR_REG_PROTO_MAX:
 			r.RegProtoMax = getReg(ad)
 		case unix.NFTA_REDIR_FLAGS:
-			r.Flags = ad.Uint32()
+			r.Flags = ad.U32()
 		default:
 			return errUnknownAttr
 		}

@@ -48,23 +48,23 @@ func (n *Numgen) validate() error {
 
 func (n *Numgen) marshal(ae *enc) error {
 	putReg(ae, unix.NFTA_NG_DREG, n.DestRegister)
-	ae.Uint32(unix.NFTA_NG_MODULUS, n.Modulus)
-	ae.Uint32(unix.NFTA_NG_TYPE, uint32(n.Type))
-	ae.Uint32(unix.NFTA_NG_OFFSET, n.Offset)
+	ae.U32(unix.NFTA_NG_MODULUS, n.Modulus)
+	ae.U32(unix.NFTA_NG_TYPE, uint32(n.Type))
+	ae.U32(unix.NFTA_NG_OFFSET, n.Offset)
 	return nil
 }
 
 func (n *Numgen) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_NG_DREG:
 			n.DestRegister = getReg(ad)
 		case unix.NFTA_NG_MODULUS:
-			n.Modulus = ad.Uint32()
+			n.Modulus = ad.U32()
 		case unix.NFTA_NG_TYPE:
-			n.Type = NumgenType(ad.Uint32())
+			n.Type = NumgenType(ad.U32())
 		case unix.NFTA_NG_OFFSET:
-			n.Offset = ad.Uint32()
+			n.Offset = ad.U32()
 		default:
 			return errUnknownAttr
 		}

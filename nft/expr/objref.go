@@ -66,20 +66,20 @@ func (o *Objref) marshal(ae *enc) error {
 		putReg(ae, unix.NFTA_OBJREF_SET_SREG, o.SourceRegister)
 		ae.String(unix.NFTA_OBJREF_SET_NAME, o.Set)
 		if o.SetID != 0 {
-			ae.Uint32(unix.NFTA_OBJREF_SET_ID, o.SetID)
+			ae.U32(unix.NFTA_OBJREF_SET_ID, o.SetID)
 		}
 		return nil
 	}
 	ae.String(unix.NFTA_OBJREF_IMM_NAME, o.Obj)
-	ae.Uint32(unix.NFTA_OBJREF_IMM_TYPE, uint32(o.Type))
+	ae.U32(unix.NFTA_OBJREF_IMM_TYPE, uint32(o.Type))
 	return nil
 }
 
 func (o *Objref) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_OBJREF_IMM_TYPE:
-			o.Type = ObjType(ad.Uint32())
+			o.Type = ObjType(ad.U32())
 		case unix.NFTA_OBJREF_IMM_NAME:
 			o.Obj = ad.String()
 		case unix.NFTA_OBJREF_SET_SREG:
@@ -87,7 +87,7 @@ func (o *Objref) unmarshal(ad *dec) error {
 		case unix.NFTA_OBJREF_SET_NAME:
 			o.Set = ad.String()
 		case unix.NFTA_OBJREF_SET_ID:
-			o.SetID = ad.Uint32()
+			o.SetID = ad.U32()
 		default:
 			return errUnknownAttr
 		}

@@ -58,14 +58,14 @@ func (o *Osf) validate() error {
 func (o *Osf) marshal(ae *enc) error {
 	if o.SentForm {
 		putReg(ae, attrOsfDreg, o.DestRegister)
-		ae.Uint8(attrOsfTTL, uint8(o.TTL))
+		ae.U8(attrOsfTTL, uint8(o.TTL))
 		if o.Flags != 0 {
-			ae.Uint32(attrOsfFlags, o.Flags)
+			ae.U32(attrOsfFlags, o.Flags)
 		}
 		return nil
 	}
-	ae.Uint8(attrOsfTTL, uint8(o.TTL))
-	ae.Uint32(attrOsfFlags, o.Flags)
+	ae.U8(attrOsfTTL, uint8(o.TTL))
+	ae.U32(attrOsfFlags, o.Flags)
 	putReg(ae, attrOsfDreg, o.DestRegister)
 	return nil
 }
@@ -73,14 +73,14 @@ func (o *Osf) marshal(ae *enc) error {
 func (o *Osf) unmarshal(ad *dec) error {
 	first := true
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case attrOsfDreg:
 			o.DestRegister = getReg(ad)
 			o.SentForm = first // nft puts the register first, the kernel last
 		case attrOsfTTL:
-			o.TTL = OsfTTL(ad.Uint8())
+			o.TTL = OsfTTL(ad.U8())
 		case attrOsfFlags:
-			o.Flags = ad.Uint32()
+			o.Flags = ad.U32()
 		default:
 			return errUnknownAttr
 		}

@@ -105,36 +105,36 @@ func (p *Payload) marshal(ae *enc) error {
 	} else {
 		putReg(ae, unix.NFTA_PAYLOAD_DREG, p.DestRegister)
 	}
-	ae.Uint32(unix.NFTA_PAYLOAD_BASE, uint32(p.Base))
-	ae.Uint32(unix.NFTA_PAYLOAD_OFFSET, p.Offset)
-	ae.Uint32(unix.NFTA_PAYLOAD_LEN, p.Len)
+	ae.U32(unix.NFTA_PAYLOAD_BASE, uint32(p.Base))
+	ae.U32(unix.NFTA_PAYLOAD_OFFSET, p.Offset)
+	ae.U32(unix.NFTA_PAYLOAD_LEN, p.Len)
 	if p.SourceRegister != 0 {
-		ae.Uint32(unix.NFTA_PAYLOAD_CSUM_TYPE, uint32(p.CsumType))
-		ae.Uint32(unix.NFTA_PAYLOAD_CSUM_OFFSET, p.CsumOffset)
-		ae.Uint32(unix.NFTA_PAYLOAD_CSUM_FLAGS, p.CsumFlags)
+		ae.U32(unix.NFTA_PAYLOAD_CSUM_TYPE, uint32(p.CsumType))
+		ae.U32(unix.NFTA_PAYLOAD_CSUM_OFFSET, p.CsumOffset)
+		ae.U32(unix.NFTA_PAYLOAD_CSUM_FLAGS, p.CsumFlags)
 	}
 	return nil
 }
 
 func (p *Payload) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_PAYLOAD_DREG:
 			p.DestRegister = getReg(ad)
 		case unix.NFTA_PAYLOAD_SREG:
 			p.SourceRegister = getReg(ad)
 		case unix.NFTA_PAYLOAD_BASE:
-			p.Base = PayloadBase(ad.Uint32())
+			p.Base = PayloadBase(ad.U32())
 		case unix.NFTA_PAYLOAD_OFFSET:
-			p.Offset = ad.Uint32()
+			p.Offset = ad.U32()
 		case unix.NFTA_PAYLOAD_LEN:
-			p.Len = ad.Uint32()
+			p.Len = ad.U32()
 		case unix.NFTA_PAYLOAD_CSUM_TYPE:
-			p.CsumType = CsumType(ad.Uint32())
+			p.CsumType = CsumType(ad.U32())
 		case unix.NFTA_PAYLOAD_CSUM_OFFSET:
-			p.CsumOffset = ad.Uint32()
+			p.CsumOffset = ad.U32()
 		case unix.NFTA_PAYLOAD_CSUM_FLAGS:
-			p.CsumFlags = ad.Uint32()
+			p.CsumFlags = ad.U32()
 		default:
 			return errUnknownAttr
 		}

@@ -52,11 +52,11 @@ func (q *Queue) validate() error {
 
 func (q *Queue) marshal(ae *enc) error {
 	if q.SourceRegister == 0 {
-		ae.Uint16(unix.NFTA_QUEUE_NUM, q.Num)
-		ae.Uint16(unix.NFTA_QUEUE_TOTAL, q.Total)
+		ae.U16(unix.NFTA_QUEUE_NUM, q.Num)
+		ae.U16(unix.NFTA_QUEUE_TOTAL, q.Total)
 	}
 	if !q.OmitFlags {
-		ae.Uint16(unix.NFTA_QUEUE_FLAGS, uint16(q.Flags))
+		ae.U16(unix.NFTA_QUEUE_FLAGS, uint16(q.Flags))
 	}
 	if q.SourceRegister != 0 {
 		putReg(ae, unix.NFTA_QUEUE_SREG_QNUM, q.SourceRegister)
@@ -67,13 +67,13 @@ func (q *Queue) marshal(ae *enc) error {
 func (q *Queue) unmarshal(ad *dec) error {
 	q.OmitFlags = true
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_QUEUE_NUM:
-			q.Num = ad.Uint16()
+			q.Num = ad.U16()
 		case unix.NFTA_QUEUE_TOTAL:
-			q.Total = ad.Uint16()
+			q.Total = ad.U16()
 		case unix.NFTA_QUEUE_FLAGS:
-			q.Flags, q.OmitFlags = QueueFlags(ad.Uint16()), false
+			q.Flags, q.OmitFlags = QueueFlags(ad.U16()), false
 		case unix.NFTA_QUEUE_SREG_QNUM:
 			q.SourceRegister = getReg(ad)
 		default:

@@ -30,7 +30,7 @@ func (r *Range) validate() error {
 
 func (r *Range) marshal(ae *enc) error {
 	putReg(ae, unix.NFTA_RANGE_SREG, r.Register)
-	ae.Uint32(unix.NFTA_RANGE_OP, uint32(r.Op))
+	ae.U32(unix.NFTA_RANGE_OP, uint32(r.Op))
 	putValue(ae, unix.NFTA_RANGE_FROM_DATA, r.From)
 	putValue(ae, unix.NFTA_RANGE_TO_DATA, r.To)
 	return nil
@@ -38,11 +38,11 @@ func (r *Range) marshal(ae *enc) error {
 
 func (r *Range) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_RANGE_SREG:
 			r.Register = getReg(ad)
 		case unix.NFTA_RANGE_OP:
-			r.Op = CmpOp(ad.Uint32())
+			r.Op = CmpOp(ad.U32())
 		case unix.NFTA_RANGE_FROM_DATA:
 			r.From = getValue(ad)
 		case unix.NFTA_RANGE_TO_DATA:

@@ -72,9 +72,9 @@ func invalidf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
 }
 
-func putReg(ae *enc, typ uint16, r Register) { ae.Uint32(typ, uint32(r)) }
+func putReg(ae *enc, typ uint16, r Register) { ae.U32(typ, uint32(r)) }
 
-func getReg(ad *dec) Register { return Register(ad.Uint32()) }
+func getReg(ad *dec) Register { return Register(ad.U32()) }
 
 // maxData is NFT_DATA_VALUE_MAXLEN: a value fills at most one 16-byte
 // register... the kernel allows up to 64 bytes for concatenations.

@@ -72,20 +72,20 @@ func (r *Reject) validate() error {
 }
 
 func (r *Reject) marshal(ae *enc) error {
-	ae.Uint32(unix.NFTA_REJECT_TYPE, uint32(r.Type))
+	ae.U32(unix.NFTA_REJECT_TYPE, uint32(r.Type))
 	if r.Type != RejectTCPReset || r.CodeWithReset {
-		ae.Uint8(unix.NFTA_REJECT_ICMP_CODE, r.Code)
+		ae.U8(unix.NFTA_REJECT_ICMP_CODE, r.Code)
 	}
 	return nil
 }
 
 func (r *Reject) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_REJECT_TYPE:
-			r.Type = RejectType(ad.Uint32())
+			r.Type = RejectType(ad.U32())
 		case unix.NFTA_REJECT_ICMP_CODE:
-			r.Code, r.CodeWithReset = ad.Uint8(), true
+			r.Code, r.CodeWithReset = ad.U8(), true
 		default:
 			return errUnknownAttr
 		}

@@ -47,16 +47,16 @@ func (r *Rt) validate() error {
 }
 
 func (r *Rt) marshal(ae *enc) error {
-	ae.Uint32(unix.NFTA_RT_KEY, uint32(r.Key))
+	ae.U32(unix.NFTA_RT_KEY, uint32(r.Key))
 	putReg(ae, unix.NFTA_RT_DREG, r.DestRegister)
 	return nil
 }
 
 func (r *Rt) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_RT_KEY:
-			r.Key = RtKey(ad.Uint32())
+			r.Key = RtKey(ad.U32())
 		case unix.NFTA_RT_DREG:
 			r.DestRegister = getReg(ad)
 		default:

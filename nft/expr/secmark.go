@@ -18,7 +18,7 @@ func (s *Secmark) marshal(ae *enc) error {
 
 func (s *Secmark) unmarshal(ad *dec) error {
 	for ad.Next() {
-		if ad.Type() != attrSecmarkCtx {
+		if ad.Kind() != attrSecmarkCtx {
 			return errUnknownAttr
 		}
 		s.Ctx = ad.String()

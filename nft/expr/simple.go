@@ -28,8 +28,8 @@ func (q *Quota) Name() string    { return "quota" }
 func (q *Quota) validate() error { return nil }
 
 func (q *Quota) marshal(ae *enc) error {
-	ae.Uint64(unix.NFTA_QUOTA_BYTES, q.Bytes)
-	ae.Uint64(unix.NFTA_QUOTA_CONSUMED, q.Consumed)
+	ae.U64(unix.NFTA_QUOTA_BYTES, q.Bytes)
+	ae.U64(unix.NFTA_QUOTA_CONSUMED, q.Consumed)
 	var f uint32
 	if q.Invert {
 		f |= unix.NFT_QUOTA_F_INV
@@ -37,23 +37,23 @@ func (q *Quota) marshal(ae *enc) error {
 	if q.Depleted {
 		f |= unix.NFT_QUOTA_F_DEPLETED
 	}
-	ae.Uint32(unix.NFTA_QUOTA_FLAGS, f)
+	ae.U32(unix.NFTA_QUOTA_FLAGS, f)
 	return nil
 }
 
 func (q *Quota) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_QUOTA_BYTES:
-			q.Bytes = ad.Uint64()
+			q.Bytes = ad.U64()
 		case unix.NFTA_QUOTA_FLAGS:
-			f := ad.Uint32()
+			f := ad.U32()
 			if f&^(unix.NFT_QUOTA_F_INV|unix.NFT_QUOTA_F_DEPLETED) != 0 {
 				return errUnknownAttr
 			}
 			q.Invert, q.Depleted = f&unix.NFT_QUOTA_F_INV != 0, f&unix.NFT_QUOTA_F_DEPLETED != 0
 		case unix.NFTA_QUOTA_CONSUMED:
-			q.Consumed = ad.Uint64()
+			q.Consumed = ad.U64()
 		default:
 			return errUnknownAttr
 		}
@@ -115,20 +115,20 @@ func (f *Fib) validate() error {
 
 func (f *Fib) marshal(ae *enc) error {
 	putReg(ae, unix.NFTA_FIB_DREG, f.DestRegister)
-	ae.Uint32(unix.NFTA_FIB_RESULT, uint32(f.Result))
-	ae.Uint32(unix.NFTA_FIB_FLAGS, f.Flags)
+	ae.U32(unix.NFTA_FIB_RESULT, uint32(f.Result))
+	ae.U32(unix.NFTA_FIB_FLAGS, f.Flags)
 	return nil
 }
 
 func (f *Fib) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case unix.NFTA_FIB_DREG:
 			f.DestRegister = getReg(ad)
 		case unix.NFTA_FIB_RESULT:
-			f.Result = FibResult(ad.Uint32())
+			f.Result = FibResult(ad.U32())
 		case unix.NFTA_FIB_FLAGS:
-			f.Flags = ad.Uint32()
+			f.Flags = ad.U32()
 		default:
 			return errUnknownAttr
 		}

@@ -50,23 +50,23 @@ func (s *Socket) validate() error {
 }
 
 func (s *Socket) marshal(ae *enc) error {
-	ae.Uint32(attrSocketKey, uint32(s.Key))
+	ae.U32(attrSocketKey, uint32(s.Key))
 	putReg(ae, attrSocketDreg, s.DestRegister)
 	if s.Key == SocketCgroupv2 {
-		ae.Uint32(attrSocketLevel, s.Level)
+		ae.U32(attrSocketLevel, s.Level)
 	}
 	return nil
 }
 
 func (s *Socket) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case attrSocketKey:
-			s.Key = SocketKey(ad.Uint32())
+			s.Key = SocketKey(ad.U32())
 		case attrSocketDreg:
 			s.DestRegister = getReg(ad)
 		case attrSocketLevel:
-			s.Level = ad.Uint32()
+			s.Level = ad.U32()
 		default:
 			return errUnknownAttr
 		}

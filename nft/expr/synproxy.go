@@ -43,21 +43,21 @@ func (s *Synproxy) validate() error {
 }
 
 func (s *Synproxy) marshal(ae *enc) error {
-	ae.Uint16(attrSynproxyMSS, s.MSS)
-	ae.Uint8(attrSynproxyWscale, s.Wscale)
-	ae.Uint32(attrSynproxyFlags, uint32(s.Flags))
+	ae.U16(attrSynproxyMSS, s.MSS)
+	ae.U8(attrSynproxyWscale, s.Wscale)
+	ae.U32(attrSynproxyFlags, uint32(s.Flags))
 	return nil
 }
 
 func (s *Synproxy) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case attrSynproxyMSS:
-			s.MSS = ad.Uint16()
+			s.MSS = ad.U16()
 		case attrSynproxyWscale:
-			s.Wscale = ad.Uint8()
+			s.Wscale = ad.U8()
 		case attrSynproxyFlags:
-			s.Flags = SynproxyFlags(ad.Uint32())
+			s.Flags = SynproxyFlags(ad.U32())
 		default:
 			return errUnknownAttr
 		}

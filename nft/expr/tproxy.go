@@ -31,7 +31,7 @@ func (t *Tproxy) validate() error {
 }
 
 func (t *Tproxy) marshal(ae *enc) error {
-	ae.Uint32(attrTproxyFamily, t.Family)
+	ae.U32(attrTproxyFamily, t.Family)
 	if t.RegAddr != 0 {
 		putReg(ae, attrTproxyRegAddr, t.RegAddr)
 	}
@@ -43,9 +43,9 @@ func (t *Tproxy) marshal(ae *enc) error {
 
 func (t *Tproxy) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case attrTproxyFamily:
-			t.Family = ad.Uint32()
+			t.Family = ad.U32()
 		case attrTproxyRegAddr:
 			t.RegAddr = getReg(ad)
 		case attrTproxyRegPort:

@@ -60,21 +60,21 @@ func (t *Tunnel) validate() error {
 }
 
 func (t *Tunnel) marshal(ae *enc) error {
-	ae.Uint32(attrTunnelKey, uint32(t.Key))
+	ae.U32(attrTunnelKey, uint32(t.Key))
 	putReg(ae, attrTunnelDreg, t.DestRegister)
-	ae.Uint32(attrTunnelMode, uint32(t.Mode))
+	ae.U32(attrTunnelMode, uint32(t.Mode))
 	return nil
 }
 
 func (t *Tunnel) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case attrTunnelKey:
-			t.Key = TunnelKey(ad.Uint32())
+			t.Key = TunnelKey(ad.U32())
 		case attrTunnelDreg:
 			t.DestRegister = getReg(ad)
 		case attrTunnelMode:
-			t.Mode = TunnelMode(ad.Uint32())
+			t.Mode = TunnelMode(ad.U32())
 		default:
 			return errUnknownAttr
 		}

@@ -63,23 +63,23 @@ func (x *Xfrm) validate() error {
 
 func (x *Xfrm) marshal(ae *enc) error {
 	putReg(ae, attrXfrmDreg, x.DestRegister)
-	ae.Uint32(attrXfrmKey, uint32(x.Key))
-	ae.Uint8(attrXfrmDir, uint8(x.Dir))
-	ae.Uint32(attrXfrmSPNum, x.SPNum)
+	ae.U32(attrXfrmKey, uint32(x.Key))
+	ae.U8(attrXfrmDir, uint8(x.Dir))
+	ae.U32(attrXfrmSPNum, x.SPNum)
 	return nil
 }
 
 func (x *Xfrm) unmarshal(ad *dec) error {
 	for ad.Next() {
-		switch ad.Type() {
+		switch ad.Kind() {
 		case attrXfrmDreg:
 			x.DestRegister = getReg(ad)
 		case attrXfrmKey:
-			x.Key = XfrmKey(ad.Uint32())
+			x.Key = XfrmKey(ad.U32())
 		case attrXfrmDir:
-			x.Dir = XfrmDir(ad.Uint8())
+			x.Dir = XfrmDir(ad.U8())
 		case attrXfrmSPNum:
-			x.SPNum = ad.Uint32()
+			x.SPNum = ad.U32()
 		default:
 			return errUnknownAttr
 		}
