@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/nfkit/nfkit/internal/attr"
 	"github.com/nfkit/nfkit/internal/nlconn"
 	"github.com/nfkit/nfkit/nft"
 )
@@ -175,11 +176,14 @@ func ruleExprsFix(f Family, r *Rule) ([]byte, []setFix, error) {
 	}
 	// 512 bytes hold a typical rule (kube-proxy's are 200-450): one
 	// allocation instead of a chain of growing copies.
-	e := enc{w: nlw{b: make([]byte, 0, 512)}}
+	e := enc{w: attr.Writer{Buf: make([]byte, 0, 512)}}
 	if err := e.rule(f, r); err != nil {
 		return nil, nil, err
 	}
-	return e.w.b, e.fix, nil
+	if err := e.w.Err(); err != nil { // an extension's info past the u16 attribute length
+		return nil, nil, invalid("rule: %v", err)
+	}
+	return e.w.Buf, e.fix, nil
 }
 
 // rulePos says where a new rule goes: after (append) or before (insert)

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nfkit/nfkit/internal/attr"
 )
 
 // This file turns a Rule into the nf_tables expressions iptables-nft 1.8.9
@@ -20,78 +22,78 @@ type xpr struct {
 // enc builds an NFTA_RULE_EXPRESSIONS payload in place: one
 // NFTA_LIST_ELEM per expression, each holding its name and its data.
 type enc struct {
-	w   nlw
+	w   attr.Writer
 	fix []setFix // ipset indexes to fill in (sets.go)
 }
 
 // begin opens the element of an expression called name and its data nest.
 func (e *enc) begin(name string) (int, int) {
-	el := e.w.begin(unix.NFTA_LIST_ELEM)
-	e.w.str(unix.NFTA_EXPR_NAME, name)
-	return el, e.w.begin(unix.NFTA_EXPR_DATA)
+	el := e.w.Begin(unix.NFTA_LIST_ELEM)
+	e.w.String(unix.NFTA_EXPR_NAME, name)
+	return el, e.w.Begin(unix.NFTA_EXPR_DATA)
 }
 
 func (e *enc) end(el, data int) {
-	e.w.end(data)
-	e.w.end(el)
+	e.w.End(data)
+	e.w.End(el)
 }
 
 // list returns the expressions as (name, data) pairs (tests, Fuzz).
 func (e *enc) list() []xpr {
-	out, _ := unmarshalExprs(e.w.b)
+	out, _ := unmarshalExprs(e.w.Buf)
 	return out
 }
 
 func (e *enc) metaLoad(key uint32) {
 	el, d := e.begin("meta")
-	e.w.u32(unix.NFTA_META_KEY, key)
-	e.w.u32(unix.NFTA_META_DREG, 1)
+	e.w.U32(unix.NFTA_META_KEY, key)
+	e.w.U32(unix.NFTA_META_DREG, 1)
 	e.end(el, d)
 }
 
 func (e *enc) payload(base, off, n uint32) {
 	el, d := e.begin("payload")
-	e.w.u32(unix.NFTA_PAYLOAD_DREG, 1)
-	e.w.u32(unix.NFTA_PAYLOAD_BASE, base)
-	e.w.u32(unix.NFTA_PAYLOAD_OFFSET, off)
-	e.w.u32(unix.NFTA_PAYLOAD_LEN, n)
+	e.w.U32(unix.NFTA_PAYLOAD_DREG, 1)
+	e.w.U32(unix.NFTA_PAYLOAD_BASE, base)
+	e.w.U32(unix.NFTA_PAYLOAD_OFFSET, off)
+	e.w.U32(unix.NFTA_PAYLOAD_LEN, n)
 	e.end(el, d)
 }
 
 func (e *enc) cmp(op uint32, v []byte) {
 	el, d := e.begin("cmp")
-	e.w.u32(unix.NFTA_CMP_SREG, 1)
-	e.w.u32(unix.NFTA_CMP_OP, op)
-	e.w.data(unix.NFTA_CMP_DATA, v)
+	e.w.U32(unix.NFTA_CMP_SREG, 1)
+	e.w.U32(unix.NFTA_CMP_OP, op)
+	putData(&e.w, unix.NFTA_CMP_DATA, v)
 	e.end(el, d)
 }
 
 func (e *enc) bitwise(mask []byte) {
 	el, d := e.begin("bitwise")
-	e.w.u32(unix.NFTA_BITWISE_SREG, 1)
-	e.w.u32(unix.NFTA_BITWISE_DREG, 1)
-	e.w.u32(unix.NFTA_BITWISE_LEN, uint32(len(mask)))
-	e.w.u32(6, 0) // NFTA_BITWISE_OP: NFT_BITWISE_BOOL
-	e.w.data(unix.NFTA_BITWISE_MASK, mask)
-	e.w.data(unix.NFTA_BITWISE_XOR, zeros[:len(mask)])
+	e.w.U32(unix.NFTA_BITWISE_SREG, 1)
+	e.w.U32(unix.NFTA_BITWISE_DREG, 1)
+	e.w.U32(unix.NFTA_BITWISE_LEN, uint32(len(mask)))
+	e.w.U32(6, 0) // NFTA_BITWISE_OP: NFT_BITWISE_BOOL
+	putData(&e.w, unix.NFTA_BITWISE_MASK, mask)
+	putData(&e.w, unix.NFTA_BITWISE_XOR, zeros[:len(mask)])
 	e.end(el, d)
 }
 
 func (e *enc) rangeCmp(op uint32, lo, hi []byte) {
 	el, d := e.begin("range")
-	e.w.u32(1, 1) // NFTA_RANGE_SREG
-	e.w.u32(2, op)
-	e.w.data(3, lo)
-	e.w.data(4, hi)
+	e.w.U32(1, 1) // NFTA_RANGE_SREG
+	e.w.U32(2, op)
+	putData(&e.w, 3, lo)
+	putData(&e.w, 4, hi)
 	e.end(el, d)
 }
 
 func (e *enc) xt(kind string, x ext, f Family) {
 	el, d := e.begin(kind)
-	e.w.str(1, x.Name())
-	e.w.u32(2, uint32(x.Revision()))
-	e.recordSets(x, len(e.w.b)+4) // the info follows its attribute header
-	e.w.bytes(3, x.info(f))
+	e.w.String(1, x.Name())
+	e.w.U32(2, uint32(x.Revision()))
+	e.recordSets(x, len(e.w.Buf)+4) // the info follows its attribute header
+	e.w.Bytes(3, x.info(f))
 	e.end(el, d)
 }
 
@@ -173,8 +175,8 @@ func (e *enc) rule(f Family, r *Rule) error {
 		}
 	}
 	el, d := e.begin("counter")
-	e.w.u64(unix.NFTA_COUNTER_BYTES, r.Counters.Bytes)
-	e.w.u64(unix.NFTA_COUNTER_PACKETS, r.Counters.Packets)
+	e.w.U64(unix.NFTA_COUNTER_BYTES, r.Counters.Bytes)
+	e.w.U64(unix.NFTA_COUNTER_PACKETS, r.Counters.Packets)
 	e.end(el, d)
 	switch t := r.Target.(type) {
 	case nil:
@@ -219,15 +221,15 @@ func verdictCode(kind string) int32 {
 
 func (e *enc) verdict(code int32, chain string) {
 	el, d := e.begin("immediate")
-	e.w.u32(unix.NFTA_IMMEDIATE_DREG, 0)
-	n1 := e.w.begin(unix.NFTA_IMMEDIATE_DATA)
-	n2 := e.w.begin(unix.NFTA_DATA_VERDICT)
-	e.w.u32(unix.NFTA_VERDICT_CODE, uint32(code))
+	e.w.U32(unix.NFTA_IMMEDIATE_DREG, 0)
+	n1 := e.w.Begin(unix.NFTA_IMMEDIATE_DATA)
+	n2 := e.w.Begin(unix.NFTA_DATA_VERDICT)
+	e.w.U32(unix.NFTA_VERDICT_CODE, uint32(code))
 	if chain != "" {
-		e.w.str(unix.NFTA_VERDICT_CHAIN, chain)
+		e.w.String(unix.NFTA_VERDICT_CHAIN, chain)
 	}
-	e.w.end(n2)
-	e.w.end(n1)
+	e.w.End(n2)
+	e.w.End(n1)
 	e.end(el, d)
 }
 
@@ -244,11 +246,11 @@ func encodeNativeMatch(e *enc, m Match) bool {
 		return true
 	case *Limit:
 		el, d := e.begin("limit")
-		e.w.u64(1, m.Rate)
-		e.w.u64(2, m.Unit)
-		e.w.u32(3, m.Burst)
-		e.w.u32(4, 0)
-		e.w.u32(5, 0)
+		e.w.U64(1, m.Rate)
+		e.w.U64(2, m.Unit)
+		e.w.U32(3, m.Burst)
+		e.w.U32(4, 0)
+		e.w.U32(5, 0)
 		e.end(el, d)
 		return true
 	case *TCP:
@@ -299,12 +301,12 @@ func encodePorts(e *enc, src PortRange, srcInv bool, dst PortRange, dstInv bool)
 
 // marshalExprs encodes xprs as an NFTA_RULE_EXPRESSIONS payload.
 func marshalExprs(list []xpr) ([]byte, error) {
-	var w nlw
+	var w attr.Writer
 	for _, x := range list {
-		el := w.begin(unix.NFTA_LIST_ELEM)
-		w.str(unix.NFTA_EXPR_NAME, x.name)
-		w.bytes(unix.NFTA_EXPR_DATA, x.data)
-		w.end(el)
+		el := w.Begin(unix.NFTA_LIST_ELEM)
+		w.String(unix.NFTA_EXPR_NAME, x.name)
+		w.Bytes(unix.NFTA_EXPR_DATA, x.data)
+		w.End(el)
 	}
-	return w.b, nil
+	return w.Buf, w.Err()
 }

@@ -8,6 +8,8 @@ import (
 	"net/netip"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nfkit/nfkit/internal/attr"
 )
 
 // This file reads the nf_tables expressions of a listed rule back into a
@@ -17,23 +19,6 @@ import (
 // xt extension names interned, values aliasing the dump buffer until a
 // typed extension copies what it keeps.
 
-// nextAttr splits the first netlink attribute off b: its type (flags
-// masked off), its value and the rest. ok is false on a malformed header.
-func nextAttr(b []byte) (typ uint16, val, rest []byte, ok bool) {
-	if len(b) < 4 {
-		return 0, nil, nil, false
-	}
-	l := int(binary.NativeEndian.Uint16(b))
-	if l < 4 || l > len(b) {
-		return 0, nil, nil, false
-	}
-	n := (l + 3) &^ 3
-	if n > len(b) {
-		n = len(b)
-	}
-	return binary.NativeEndian.Uint16(b[2:]) & nlaTypeMask, b[4:l:l], b[n:], true
-}
-
 // attrs holds one expression's attributes by type. Every expression
 // iptables-nft writes uses types below 16; higher ones are ignored, as a
 // map lookup of the known types ignored them before.
@@ -41,17 +26,13 @@ type attrs [16][]byte
 
 func (a *attrs) parse(b []byte) bool {
 	*a = attrs{}
-	for len(b) > 0 {
-		typ, v, rest, ok := nextAttr(b)
-		if !ok {
-			return false
+	it := attr.NewIter(b)
+	for it.Next() {
+		if typ := it.Kind(); int(typ) < len(a) {
+			a[typ] = it.Data()
 		}
-		if int(typ) < len(a) {
-			a[typ] = v
-		}
-		b = rest
 	}
-	return true
+	return it.Err() == nil
 }
 
 // xprNames interns the expression names a listing carries.
@@ -78,27 +59,25 @@ func internName(m map[string]string, b []byte) string {
 func unmarshalExprs(b []byte) ([]xpr, error) { return appendExprs(nil, b) }
 
 func appendExprs(out []xpr, b []byte) ([]xpr, error) {
-	for len(b) > 0 {
-		_, elem, rest, ok := nextAttr(b)
-		if !ok {
-			return out, errors.New("malformed expression list")
-		}
-		b = rest
+	it := attr.NewIter(b)
+	for it.Next() {
 		var x xpr
-		for len(elem) > 0 {
-			typ, v, r2, ok := nextAttr(elem)
-			if !ok {
-				return out, errors.New("malformed expression")
-			}
-			elem = r2
-			switch typ {
+		el := it.Nested()
+		for el.Next() {
+			switch el.Kind() {
 			case unix.NFTA_EXPR_NAME:
-				x.name = internName(xprNames, v)
+				x.name = internName(xprNames, el.Data())
 			case unix.NFTA_EXPR_DATA:
-				x.data = v
+				x.data = el.Data()
 			}
+		}
+		if el.Err() != nil {
+			return out, errors.New("malformed expression")
 		}
 		out = append(out, x)
+	}
+	if it.Err() != nil {
+		return out, errors.New("malformed expression list")
 	}
 	return out, nil
 }
@@ -119,15 +98,11 @@ func u64(b []byte) uint64 {
 
 // dataOf returns the NFTA_DATA_VALUE inside a data nest.
 func dataOf(b []byte) []byte {
-	for len(b) > 0 {
-		typ, v, rest, ok := nextAttr(b)
-		if !ok {
-			return nil
+	it := attr.NewIter(b)
+	for it.Next() {
+		if it.Kind() == unix.NFTA_DATA_VALUE {
+			return it.Data()
 		}
-		if typ == unix.NFTA_DATA_VALUE {
-			return v
-		}
-		b = rest
 	}
 	return nil
 }
@@ -371,31 +346,27 @@ func addrOf(b [16]byte, n int) netip.Addr {
 func decodeVerdict(b []byte) (Target, error) {
 	var code int32
 	var chain []byte
-	for len(b) > 0 {
-		typ, v, rest, ok := nextAttr(b)
-		if !ok {
-			return nil, errors.New("malformed verdict")
-		}
-		b = rest
-		if typ != unix.NFTA_DATA_VERDICT {
+	it := attr.NewIter(b)
+	for it.Next() {
+		if it.Kind() != unix.NFTA_DATA_VERDICT {
 			continue
 		}
-		for len(v) > 0 {
-			t2, v2, r2, ok := nextAttr(v)
-			if !ok {
-				return nil, errors.New("malformed verdict")
-			}
-			v = r2
-			switch t2 {
+		v := it.Nested()
+		for v.Next() {
+			switch v.Kind() {
 			case unix.NFTA_VERDICT_CODE:
-				if len(v2) != 4 {
+				if v.Len() != 4 {
 					return nil, errors.New("malformed verdict code")
 				}
-				code = int32(binary.BigEndian.Uint32(v2))
+				code = int32(v.U32())
 			case unix.NFTA_VERDICT_CHAIN:
-				chain = bytes.TrimRight(v2, "\x00")
+				chain = bytes.TrimRight(v.Data(), "\x00")
 			}
 		}
+		it.Join(&v)
+	}
+	if it.Err() != nil {
+		return nil, errors.New("malformed verdict")
 	}
 	switch code {
 	case 1:
@@ -607,6 +578,3 @@ func (d *ruleDec) immediateLoad() (bool, error) {
 	d.r.Target = &TRACE{}
 	return true, nil
 }
-
-// nlaTypeMask strips NLA_F_NESTED and NLA_F_NET_BYTEORDER off a type.
-const nlaTypeMask = 0x3fff

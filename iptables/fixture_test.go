@@ -158,7 +158,7 @@ func encodeRuleSets(t testing.TB, f Family, r *Rule) ([]xpr, error) {
 	if err := e.rule(f, r); err != nil {
 		return nil, err
 	}
-	if err := fixtureSets().patch(context.Background(), e.w.b, e.fix); err != nil {
+	if err := fixtureSets().patch(context.Background(), e.w.Buf, e.fix); err != nil {
 		t.Fatal(err)
 	}
 	return e.list(), nil

@@ -215,11 +215,11 @@ func (t *TRACE) setInfo(Family, []byte) error                 { return nil }
 // trace writes iptables-nft's native TRACE.
 func (e *enc) trace() {
 	el, d := e.begin("immediate")
-	e.w.u32(unix.NFTA_IMMEDIATE_DREG, 9)
-	e.w.data(unix.NFTA_IMMEDIATE_DATA, []byte{1})
+	e.w.U32(unix.NFTA_IMMEDIATE_DREG, 9)
+	putData(&e.w, unix.NFTA_IMMEDIATE_DATA, []byte{1})
 	e.end(el, d)
 	el, d = e.begin("meta")
-	e.w.u32(unix.NFTA_META_KEY, unix.NFT_META_NFTRACE)
-	e.w.u32(unix.NFTA_META_SREG, 9)
+	e.w.U32(unix.NFTA_META_KEY, unix.NFT_META_NFTRACE)
+	e.w.U32(unix.NFTA_META_SREG, 9)
 	e.end(el, d)
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nfkit/nfkit/internal/attr"
 )
 
 // NFLOG is -j NFLOG. iptables-nft 1.8.9 writes it natively, as an
@@ -87,14 +89,14 @@ func (t *NFLOG) setInfo(Family, []byte) error { return nil }
 func (e *enc) nflog(t *NFLOG) {
 	el, d := e.begin("log")
 	if t.Prefix != "" {
-		e.w.str(unix.NFTA_LOG_PREFIX, t.Prefix)
+		e.w.String(unix.NFTA_LOG_PREFIX, t.Prefix)
 	}
-	e.w.bytes(unix.NFTA_LOG_GROUP, binary.BigEndian.AppendUint16(nil, t.Group))
+	e.w.Bytes(unix.NFTA_LOG_GROUP, binary.BigEndian.AppendUint16(nil, t.Group))
 	if t.HasSize {
-		e.w.u32(unix.NFTA_LOG_SNAPLEN, t.Size)
+		e.w.U32(unix.NFTA_LOG_SNAPLEN, t.Size)
 	}
 	if t.Threshold != 0 {
-		e.w.bytes(unix.NFTA_LOG_QTHRESHOLD, binary.BigEndian.AppendUint16(nil, t.Threshold))
+		e.w.Bytes(unix.NFTA_LOG_QTHRESHOLD, binary.BigEndian.AppendUint16(nil, t.Threshold))
 	}
 	e.end(el, d)
 }
@@ -111,12 +113,9 @@ func (d *ruleDec) nflog() error {
 	data := d.list[d.i-1].data
 	want := []uint16{unix.NFTA_LOG_PREFIX, unix.NFTA_LOG_GROUP, unix.NFTA_LOG_SNAPLEN, unix.NFTA_LOG_QTHRESHOLD}
 	group := false
-	for len(data) > 0 {
-		typ, v, rest, ok := nextAttr(data)
-		if !ok {
-			return d.foreign("log attributes")
-		}
-		data = rest
+	it := attr.NewIter(data)
+	for it.Next() {
+		typ, v := it.Kind(), it.Data()
 		for len(want) > 0 && want[0] != typ {
 			want = want[1:]
 		}
@@ -146,6 +145,9 @@ func (d *ruleDec) nflog() error {
 			}
 			t.Threshold = binary.BigEndian.Uint16(v)
 		}
+	}
+	if it.Err() != nil {
+		return d.foreign("log attributes")
 	}
 	if !group || len(t.Prefix) > 63 {
 		return d.foreign("log without a group")
