@@ -63,24 +63,34 @@ func NewIter(b []byte) Iter { return Iter{b: b} }
 // input and after any error (see Err). The last attribute may come
 // without its padding, as the kernel sends it at the end of a message.
 func (it *Iter) Next() bool {
-	rest := len(it.b) - it.off
-	if it.err != nil || rest <= 0 {
+	off := it.off
+	rest := len(it.b) - off
+	if rest <= 0 || it.err != nil {
 		return false
 	}
 	if rest < hdrLen {
-		it.err = shortErr(rest)
-		return false
+		return it.malformed(0, rest)
 	}
-	h := it.b[it.off : it.off+hdrLen]
-	l := int(binary.NativeEndian.Uint16(h[0:2]))
+	h := it.b[off : off+hdrLen]
+	l := int(binary.NativeEndian.Uint16(h))
 	if l < hdrLen || l > rest {
-		it.err = lengthErr(l, rest)
-		return false
+		return it.malformed(l, rest)
 	}
-	it.typ = binary.NativeEndian.Uint16(h[2:4])
-	it.start, it.end = it.off+hdrLen, it.off+l
-	it.off += min(Align(l), rest)
+	it.typ = binary.NativeEndian.Uint16(h[2:])
+	it.start, it.end = off+hdrLen, off+l
+	it.off = off + min(Align(l), rest)
 	return true
+}
+
+// malformed records why the walk stops (a header cut short when l is 0)
+// and returns false.
+func (it *Iter) malformed(l, rest int) bool {
+	if l == 0 && rest < hdrLen {
+		it.err = shortErr(rest)
+	} else {
+		it.err = lengthErr(l, rest)
+	}
+	return false
 }
 
 // The error constructors stay out of Next so that it stays small.
@@ -143,9 +153,12 @@ func (it *Iter) size(n int) bool {
 	if it.end-it.start == n {
 		return true
 	}
-	it.Fail(SizeError(it.Kind(), it.end-it.start, n))
+	it.sizeFail(n)
 	return false
 }
+
+// sizeFail is out of line so that size, and the integer readers, inline.
+func (it *Iter) sizeFail(n int) { it.Fail(SizeError(it.Kind(), it.end-it.start, n)) }
 
 // SizeError is the error of an integer attribute of the wrong size.
 func SizeError(kind uint16, got, want int) error {
@@ -226,10 +239,20 @@ func (it *Iter) String() string {
 // level (every length at least a header and inside b), without looking
 // into nests: a decoder that must not act on half an object checks first.
 func Validate(b []byte) error {
-	it := NewIter(b)
-	for it.Next() {
+	// A loop of its own, lengths only: decoders that validate first (nft
+	// expressions) run it once per expression.
+	for off := 0; off < len(b); {
+		rest := len(b) - off
+		if rest < hdrLen {
+			return shortErr(rest)
+		}
+		l := int(binary.NativeEndian.Uint16(b[off:]))
+		if l < hdrLen || l > rest {
+			return lengthErr(l, rest)
+		}
+		off += min(Align(l), rest)
 	}
-	return it.err
+	return nil
 }
 
 // Walk calls fn for each attribute of b with its type (flags included) and
@@ -245,3 +268,8 @@ func Walk(b []byte, fn func(typ uint16, data []byte) error) error {
 	}
 	return it.err
 }
+
+// Reset makes it walk b from the start, with no error: the same as
+// NewIter, for an Iter embedded in a caller's own walker type, without a
+// copy of the whole struct.
+func (it *Iter) Reset(b []byte) { *it = Iter{b: b} }
