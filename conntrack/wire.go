@@ -24,11 +24,20 @@ type Attr struct {
 // allocation per nest).
 type walker struct{ attr.Iter }
 
-func newWalker(b []byte) walker { return walker{attr.NewIter(b)} }
+// newWalker and child set the one field they need, in place: wrapping a
+// returned Iter (walker{attr.NewIter(b)}) zeroed and copied the whole
+// struct twice per nest, a measurable share of the dump path.
+func newWalker(b []byte) (w walker) {
+	w.Reset(b)
+	return w
+}
 
 // child returns a walker over the current attribute's payload; join hands
 // its error back.
-func (w *walker) child() walker { return walker{w.Nested()} }
+func (w *walker) child() (n walker) {
+	n.Reset(w.Data())
+	return n
+}
 
 func (w *walker) join(n *walker) { w.Join(&n.Iter) }
 
