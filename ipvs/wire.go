@@ -15,7 +15,11 @@ import (
 // sends them (U16Host, U32Host); strings lose all trailing NULs (String).
 type walker struct{ attr.Iter }
 
-func newWalker(b []byte) walker { return walker{attr.NewIter(b)} }
+// newWalker sets the Iter in place (no copy of the whole struct).
+func newWalker(b []byte) (w walker) {
+	w.Reset(b)
+	return w
+}
 
 // err is the walk's first error, prefixed with the package name.
 func (w *walker) err() error {
