@@ -40,7 +40,9 @@ func newDec(b []byte) (dec, error) {
 	if err := attr.Validate(b); err != nil {
 		return dec{}, err
 	}
-	return dec{Iter: attr.NewIter(b)}, nil
+	var d dec
+	d.Reset(b) // in place: no copy of a returned Iter
+	return d, nil
 }
 
 func (d *dec) Do(fn func([]byte) error) {
