@@ -81,6 +81,11 @@ func TestBadInput(t *testing.T) {
 		{IPv4, "-j ABCDEFGHIJKLMNOPQRSTUVWXYZ0123", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123"},
 		{IPv4, "-m nosuchmatch -j ACCEPT", "nosuchmatch"},
 		{IPv4, "-m comment --comment \"unterminated", "-m comment --comment \"unterminated"},
+		// Names iptables-nft -N refuses: isspace bytes, a leading '!'.
+		{IPv4, "-j \"000\r\"", "000\r"},
+		{IPv4, "-g \"a\vb\"", "a\vb"},
+		{IPv4, "-j !a", "!a"},
+		{IPv4, "-A \"a b\" -j ACCEPT", "a b"},
 	} {
 		_, err := ParseRule(c.f, c.spec)
 		var pe *ParseError
@@ -119,4 +124,37 @@ func FuzzParseRestore(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestChainNameText: chain names iptables-nft accepts (any byte but
+// isspace, not starting with '-' or '!') print as rule text that parses
+// back to the same name, as -j, -g and -A.
+func TestChainNameText(t *testing.T) {
+	for _, c := range []struct{ name, text string }{
+		{"a\"b", `"a\"b"`},
+		{"\"", `"\""`},
+		{"a\\\"", `"a\\\""`},
+		{"a\\b", `a\b`},
+		{"a'b", `a'b`},
+		{"#a", `#a`},
+		{"a!", `a!`},
+		{"\x01\xff", "\x01\xff"},
+	} {
+		for _, flag := range []string{"-j", "-g"} {
+			r := &Rule{Chain: c.name, Target: &Jump{Chain: c.name, Goto: flag == "-g"}}
+			want := "-A " + c.text + " " + flag + " " + c.text
+			if got := r.String(); got != want {
+				t.Errorf("%q: printed %q, want %q", c.name, got, want)
+				continue
+			}
+			r2, err := ParseRule(IPv4, want)
+			if err != nil {
+				t.Errorf("%q: %v", want, err)
+				continue
+			}
+			if j, ok := r2.Target.(*Jump); !ok || j.Chain != c.name || r2.Chain != c.name {
+				t.Errorf("%q parsed as chain %q target %#v", want, r2.Chain, r2.Target)
+			}
+		}
+	}
 }

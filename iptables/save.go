@@ -141,7 +141,8 @@ func (c *Conn) tableText(ctx context.Context, f Family, table string, counters b
 						sb.WriteString("[" + strconv.FormatUint(r.Counters.Packets, 10) + ":" +
 							strconv.FormatUint(r.Counters.Bytes, 10) + "] ")
 					}
-					sb.WriteString("-A " + name)
+					sb.WriteString("-A ")
+					chainText(&sb, name)
 					r.appendSpec(&sb, f)
 					sb.WriteByte('\n')
 					return nil

@@ -161,6 +161,9 @@ func parseArgs(f Family, args []string) (*Rule, error) {
 			if err != nil {
 				return nil, err
 			}
+			if err := checkChainName(v); err != nil {
+				return nil, p.bad(v, "%v", err)
+			}
 			r.Chain = v
 			continue
 		case "-t", "--table":
@@ -356,7 +359,11 @@ func protoMatchName(f Family, proto uint8) string {
 	return ""
 }
 
-// checkChainName enforces iptables' limits on a chain name.
+// checkChainName enforces iptables' limits on a chain name, as measured
+// with iptables-nft 1.8.9 -N: not empty, at most 28 bytes, not starting
+// with '-' or '!', and no C isspace byte (space, \t, \n, \v, \f, \r:
+// "Invalid chain name"). Every other byte is accepted, quotes and
+// backslashes included; chainText prints those so they parse back.
 func checkChainName(s string) error {
 	if s == "" {
 		return errors.New("empty chain name")
@@ -364,10 +371,31 @@ func checkChainName(s string) error {
 	if len(s) > 28 {
 		return fmt.Errorf("chain name %q longer than 28 characters", s)
 	}
-	if strings.HasPrefix(s, "-") || s == "!" || strings.ContainsAny(s, " \t\n") {
+	if s[0] == '-' || s[0] == '!' || strings.ContainsAny(s, " \t\n\v\f\r") {
 		return fmt.Errorf("invalid chain name %q", s)
 	}
 	return nil
+}
+
+// chainText writes a chain name as a rule argument. iptables-nft-save
+// prints names bare, which iptables-restore cannot read back when the
+// name holds a double quote (`-j a"b` opens a quote); such names are
+// written quoted with \" and \\ escaped, which iptables-restore and
+// splitArgs both read back as the name. Other names (a backslash alone is
+// literal outside quotes in both) are printed bare as iptables does.
+func chainText(b *strings.Builder, s string) {
+	if !strings.Contains(s, "\"") {
+		b.WriteString(s)
+		return
+	}
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' || s[i] == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	b.WriteByte('"')
 }
 
 // parseAddr parses ADDR, ADDR/LEN or ADDR/MASK of family f.
@@ -430,7 +458,7 @@ func (r *Rule) String() string {
 	var b strings.Builder
 	if r.Chain != "" {
 		b.WriteString("-A ")
-		b.WriteString(r.Chain)
+		chainText(&b, r.Chain)
 	}
 	r.appendSpec(&b, familyOf(r))
 	s := b.String()
@@ -489,10 +517,11 @@ func (r *Rule) appendSpec(b *strings.Builder, f Family) {
 	case nil:
 	case *Jump:
 		if t.Goto {
-			b.WriteString(" -g " + t.Chain)
+			b.WriteString(" -g ")
 		} else {
-			b.WriteString(" -j " + t.Chain)
+			b.WriteString(" -j ")
 		}
+		chainText(b, t.Chain)
 	default:
 		b.WriteString(" -j " + targetSaveName(t))
 		t.save(b, f)
