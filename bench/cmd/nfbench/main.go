@@ -213,7 +213,11 @@ func writeOutputs(rep *Report, o Options) error {
 		if err := writeCharts(o.Out, rep); err != nil {
 			return err
 		}
-		fmt.Fprintf(os.Stderr, "wrote %s/results.json, report.md, chart.png, scaling.png\n", o.Out)
+		written := "report.md and the charts"
+		if o.From == "" {
+			written = "results.json, " + written
+		}
+		fmt.Fprintf(os.Stderr, "wrote %s in %s\n", written, o.Out)
 	}
 	if o.Readme == "" {
 		return nil

@@ -67,7 +67,7 @@ func TestMerge(t *testing.T) {
 		"Rows marked [VM]",
 		"only the nfkit/peer ratios",
 		"#### nft/load: wall time per rule",
-		"| **nfkit** | 1 ms | 1.2 ms | x1.2 |",
+		"| **nfkit** | 1 ms | 1.2 ms | x1.20 |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)

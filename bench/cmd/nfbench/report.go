@@ -167,6 +167,9 @@ func fmtRSS(kb int64) string {
 	if kb == 0 {
 		return "-"
 	}
+	if kb >= 1000*1024 {
+		return fmt.Sprintf("%.3g GiB", float64(kb)/(1024*1024))
+	}
 	return fmt.Sprintf("%.3g MiB", float64(kb)/1024)
 }
 
@@ -180,8 +183,8 @@ func perUnit(f Figure) string {
 func markdown(r *Report) string {
 	var sb strings.Builder
 	m := r.Machine
-	fmt.Fprintf(&sb, "Measured %s (%s), median of %d runs, each in a fresh network namespace.\n\n",
-		r.Started.UTC().Format("2006-01-02 15:04 MST"), r.Duration, r.Runs)
+	fmt.Fprintf(&sb, "Measured %s (%s), %s, each in a fresh network namespace.\n\n",
+		r.Started.UTC().Format("2006-01-02 15:04 MST"), r.Duration, medianOf(r.Runs))
 	fmt.Fprintf(&sb, "Machine: kernel %s, %d CPUs (%s), %s; %s\n\n", m.Kernel, m.CPUs, m.CPUModel, m.Go, loadText(m))
 	sb.WriteString("Tools:")
 	for _, k := range []string{"nft", "iptables-nft", "iptables-legacy", "ipset", "conntrack", "ipvsadm"} {
@@ -270,17 +273,24 @@ func partText(p Part) string {
 	what := fmt.Sprintf("%s at scale %s", strings.Join(p.Workloads, ", "), strings.Join(p.Scales, ","))
 	if p.Label == "VM" {
 		return fmt.Sprintf("Rows marked [VM] (%s) were measured in the VM runner (cmd/vmtest, `-json-stdout`, merged with `-merge`), because this host kernel has no IPVS: "+
-			"Debian kernel %s under qemu TCG, %d vCPUs (%s), %s, median of %d runs, measured %s (%s); guest load average before %s, after %s. "+
+			"Debian kernel %s under qemu TCG, %d vCPUs (%s), %s, %s, measured %s (%s); guest load average before %s, after %s. "+
 			"Tools in the guest: `%s`. Under TCG every guest instruction is emulated, so absolute times there are several times native ones and mean nothing on their own: "+
 			"only the nfkit/peer ratios (same guest, same run, peers interleaved) count.\n\n",
-			what, m.Kernel, m.CPUs, m.CPUModel, m.Go, p.Runs, p.Started, p.Duration, m.LoadBefore, m.LoadAfter, m.Tools["ipvsadm"])
+			what, m.Kernel, m.CPUs, m.CPUModel, m.Go, medianOf(p.Runs), p.Started, p.Duration, m.LoadBefore, m.LoadAfter, m.Tools["ipvsadm"])
 	}
 	mark := ""
 	if p.Label != "" {
 		mark = fmt.Sprintf("Rows marked [%s]: ", p.Label)
 	}
-	return fmt.Sprintf("%s%s measured in a separate run, %s (%s), median of %d runs, kernel %s; %s\n\n",
-		mark, what, p.Started, p.Duration, p.Runs, m.Kernel, loadText(m))
+	return fmt.Sprintf("%s%s measured in a separate run, %s (%s), %s, kernel %s; %s\n\n",
+		mark, what, p.Started, p.Duration, medianOf(p.Runs), m.Kernel, loadText(m))
+}
+
+func medianOf(runs int) string {
+	if runs == 1 {
+		return "a single run (no median)"
+	}
+	return fmt.Sprintf("median of %d runs", runs)
 }
 
 func partMark(r *Report, f Figure) string {

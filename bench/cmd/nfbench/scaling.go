@@ -61,6 +61,17 @@ func scalingData(r *Report) (names []string, rows map[string][]*scalingRow, size
 	return names, rows, sizesOf
 }
 
+// workloadMarks: the [VM] mark of workloads measured in a merged part.
+func workloadMarks(r *Report) map[string]string {
+	marks := map[string]string{}
+	for _, f := range r.Figures {
+		if m := partMark(r, f); m != "" && f.Runs > 0 {
+			marks[f.Workload] = m
+		}
+	}
+	return marks
+}
+
 // unitOf is the unit a workload's figures are counted in.
 func unitOf(r *Report, w string) (unit string, single bool) {
 	for _, f := range r.Figures {
@@ -88,12 +99,13 @@ func scalingMarkdown(r *Report) string {
 	sb.WriteString("Each size is 10x the previous one. Per-unit cost that stays flat means total cost grows linearly with the size; ")
 	sb.WriteString("the last column is the largest size's per-unit cost over the smallest's (x1.0 = linear, x10 = quadratic). ")
 	sb.WriteString("Workloads that make one change (nft/one-rule, iptables/noflush-change) show the time of that one change, made in a ruleset 10x larger at each size.\n")
+	marks := workloadMarks(r)
 	for _, w := range names {
 		unit, single := unitOf(r, w)
 		if single {
-			fmt.Fprintf(&sb, "\n#### %s: time for the one change\n\n", w)
+			fmt.Fprintf(&sb, "\n#### %s%s: time for the one change\n\n", w, marks[w])
 		} else {
-			fmt.Fprintf(&sb, "\n#### %s: wall time per %s\n\n", w, unit)
+			fmt.Fprintf(&sb, "\n#### %s%s: wall time per %s\n\n", w, marks[w], unit)
 		}
 		ss := sizesOf[w]
 		sb.WriteString("| peer |")
@@ -126,12 +138,19 @@ func scalingMarkdown(r *Report) string {
 			}
 			growth := "-"
 			if first > 0 && len(row.per) >= 2 {
-				growth = fmt.Sprintf("x%.2g", float64(last)/float64(first))
+				growth = fmtGrowth(float64(last) / float64(first))
 			}
 			fmt.Fprintf(&sb, " %s |\n", growth)
 		}
 	}
 	return sb.String()
+}
+
+func fmtGrowth(g float64) string {
+	if g >= 10 {
+		return fmt.Sprintf("x%.0f", g)
+	}
+	return fmt.Sprintf("x%.2f", g)
 }
 
 // peerColors tells apart several peers of the same kind in one panel.
@@ -153,6 +172,7 @@ func writeScalingChart(name string, r *Report) error {
 		mt, mb       = 22, 26
 		header, foot = 40, 8
 	)
+	marks := workloadMarks(r)
 	nrows := max(1, (len(names)+cols-1)/cols)
 	img := image.NewRGBA(image.Rect(0, 0, cols*pw, header+nrows*ph+foot))
 	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
@@ -166,9 +186,9 @@ func writeScalingChart(name string, r *Report) error {
 		x0, y0 := (i%cols)*pw, header+(i/cols)*ph
 		ss := sizesOf[w]
 		unit, single := unitOf(r, w)
-		title := w + " per " + unit
+		title := w + marks[w] + " per " + unit
 		if single {
-			title = w + " (one change)"
+			title = w + marks[w] + " (one change)"
 		}
 		text(img, x0+8, y0+14, colText, title)
 		lo, hi := math.Inf(1), math.Inf(-1)
