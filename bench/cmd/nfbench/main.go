@@ -7,7 +7,10 @@
 //
 // Flags: -runs N (median of N runs), -scale tiny|small|default|large (or a
 // comma-separated list, e.g. small,default,large for the scaling table),
-// -only REGEXP (workload names, e.g. 'nft/|ipset/'), -peers REGEXP.
+// -only REGEXP (workload names, e.g. 'nft/|ipset/'), -peers REGEXP,
+// -json-stdout (results.json on stdout too, for the VM runner, whose
+// guest files are lost), -merge A,B (combine runs: the host's with the
+// VM's IPVS figures, or a separate large-size run; see run.sh).
 //
 // How things are measured (see README.md): CLI tools are started from a
 // thread inside the namespace (no wrapper process); wall time is fork to
