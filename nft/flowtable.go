@@ -196,6 +196,11 @@ func (f *Flowtable) unmarshal(family Family, b []byte) error {
 }
 
 func (f *Flowtable) unmarshalHook(b []byte) error {
+	// A repeated hook nest replaces the earlier one, as a repeated scalar
+	// does: marshal writes the hook once per occurrence in order, so
+	// accumulating the unknown attributes of every nest would grow them
+	// on each decode/encode round.
+	f.hookNum, f.Priority, f.Devices, f.hookExtra = 0, 0, nil, nil
 	it := attr.NewIter(b)
 	for it.Next() {
 		var err error
