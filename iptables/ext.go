@@ -24,7 +24,7 @@ type ext interface {
 	check(f Family) error
 	// save appends the options as iptables-save prints them (each with a
 	// leading space).
-	save(b *strings.Builder, f Family)
+	save(b *textBuf, f Family)
 	// info returns the xt info struct (XT_ALIGNed).
 	info(f Family) []byte
 	// setInfo decodes the xt info struct.
@@ -68,7 +68,7 @@ func (e *Extension) check(Family) error {
 }
 func (e *Extension) info(Family) []byte               { return e.Info }
 func (e *Extension) setInfo(_ Family, b []byte) error { e.Info = append([]byte(nil), b...); return nil }
-func (e *Extension) save(b *strings.Builder, _ Family) {
+func (e *Extension) save(b *textBuf, _ Family) {
 	fmt.Fprintf(b, " --xt-rev %d --xt-info %s", e.Rev, hex.EncodeToString(e.Info))
 }
 func (e *Extension) parse(p *optParser, opt string, inv bool) (bool, error) {

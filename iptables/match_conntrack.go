@@ -190,7 +190,7 @@ func (m *Conntrack) parse(p *optParser, opt string, inv bool) (bool, error) {
 	return false, nil
 }
 
-func (m *Conntrack) save(b *strings.Builder, f Family) {
+func (m *Conntrack) save(b *textBuf, f Family) {
 	inv := func(bit uint16) string { return not(m.Invert&bit != 0) }
 	if m.Flags&ctState != 0 {
 		var s []string

@@ -27,7 +27,7 @@ func parseFlags(flags *uint8, opts []flagOpt, p *optParser, opt string, inv bool
 	return false, nil
 }
 
-func saveFlags(b *strings.Builder, flags uint8, opts []flagOpt) {
+func saveFlags(b *textBuf, flags uint8, opts []flagOpt) {
 	for _, o := range opts {
 		if flags&o.bit != 0 {
 			b.WriteString(" " + o.opt)
@@ -62,7 +62,7 @@ func (m *Socket) check(Family) error {
 func (m *Socket) parse(p *optParser, opt string, inv bool) (bool, error) {
 	return parseFlags(&m.Flags, socketOpts, p, opt, inv)
 }
-func (m *Socket) save(b *strings.Builder, _ Family) { saveFlags(b, m.Flags, socketOpts) }
+func (m *Socket) save(b *textBuf, _ Family) { saveFlags(b, m.Flags, socketOpts) }
 func (m *Socket) info(Family) []byte {
 	w := newWB(1)
 	w.u8(0, m.Flags)
@@ -102,7 +102,7 @@ func (m *RPFilter) check(Family) error {
 func (m *RPFilter) parse(p *optParser, opt string, inv bool) (bool, error) {
 	return parseFlags(&m.Flags, rpfilterOpts, p, opt, inv)
 }
-func (m *RPFilter) save(b *strings.Builder, _ Family) { saveFlags(b, m.Flags, rpfilterOpts) }
+func (m *RPFilter) save(b *textBuf, _ Family) { saveFlags(b, m.Flags, rpfilterOpts) }
 func (m *RPFilter) info(Family) []byte {
 	w := newWB(1)
 	w.u8(0, m.Flags)
@@ -151,7 +151,7 @@ func (m *Cgroup) parse(p *optParser, opt string, inv bool) (bool, error) {
 	}
 	return false, nil
 }
-func (m *Cgroup) save(b *strings.Builder, _ Family) {
+func (m *Cgroup) save(b *textBuf, _ Family) {
 	if m.HasPath {
 		b.WriteString(not(m.Invert) + " --path")
 		quote(b, m.Path)
@@ -238,7 +238,7 @@ func (m *Connlimit) parse(p *optParser, opt string, inv bool) (bool, error) {
 	}
 	return false, nil
 }
-func (m *Connlimit) save(b *strings.Builder, f Family) {
+func (m *Connlimit) save(b *textBuf, f Family) {
 	if m.Upto {
 		b.WriteString(" --connlimit-upto ")
 	} else {

@@ -497,7 +497,7 @@ func (m *Hashlimit) check(f Family) error {
 	return nil
 }
 
-func (m *Hashlimit) save(b *strings.Builder, f Family) {
+func (m *Hashlimit) save(b *textBuf, f Family) {
 	if m.Above {
 		b.WriteString(" --hashlimit-above ")
 	} else {

@@ -31,7 +31,7 @@ func (m *Comment) parse(p *optParser, opt string, inv bool) (bool, error) {
 	}
 	return true, err
 }
-func (m *Comment) save(b *strings.Builder, _ Family) { b.WriteString(" --comment"); quote(b, m.Text) }
+func (m *Comment) save(b *textBuf, _ Family) { b.WriteString(" --comment"); quote(b, m.Text) }
 func (m *Comment) info(Family) []byte {
 	w := newWB(256)
 	w.str(0, 256, m.Text)
@@ -70,7 +70,7 @@ func (m *Mark) parse(p *optParser, opt string, inv bool) (bool, error) {
 	m.Value, m.Mask, m.Invert = v, mk, inv
 	return true, err
 }
-func (m *Mark) save(b *strings.Builder, _ Family) {
+func (m *Mark) save(b *textBuf, _ Family) {
 	b.WriteString(not(m.Invert) + " --mark " + markString(m.Value, m.Mask))
 }
 func (m *Mark) info(Family) []byte {
@@ -133,7 +133,7 @@ func (m *Connmark) parse(p *optParser, opt string, inv bool) (bool, error) {
 	m.Value, m.Mask, m.Invert = v, mk, inv
 	return true, err
 }
-func (m *Connmark) save(b *strings.Builder, _ Family) {
+func (m *Connmark) save(b *textBuf, _ Family) {
 	b.WriteString(not(m.Invert) + " --mark " + markString(m.Value, m.Mask))
 }
 func (m *Connmark) info(Family) []byte {
@@ -217,7 +217,7 @@ func (m *Statistic) parse(p *optParser, opt string, inv bool) (bool, error) {
 	}
 	return true, nil
 }
-func (m *Statistic) save(b *strings.Builder, _ Family) {
+func (m *Statistic) save(b *textBuf, _ Family) {
 	if m.Nth {
 		fmt.Fprintf(b, " --mode nth%s --every %d --packet %d", not(m.Invert), m.Every, m.Packet)
 		return
@@ -327,7 +327,7 @@ func (m *Addrtype) parse(p *optParser, opt string, inv bool) (bool, error) {
 	}
 	return true, nil
 }
-func (m *Addrtype) save(b *strings.Builder, _ Family) {
+func (m *Addrtype) save(b *textBuf, _ Family) {
 	if m.Src != 0 {
 		b.WriteString(not(m.SrcInv) + " --src-type " + addrTypesString(m.Src))
 	}
@@ -411,7 +411,7 @@ func (m *Multiport) parse(p *optParser, opt string, inv bool) (bool, error) {
 	}
 	return true, nil
 }
-func (m *Multiport) save(b *strings.Builder, _ Family) {
+func (m *Multiport) save(b *textBuf, _ Family) {
 	b.WriteString(not(m.Invert))
 	b.WriteString([]string{" --sports ", " --dports ", " --ports "}[m.Dir%3])
 	for i, p := range m.Ports {
@@ -518,7 +518,7 @@ func (m *Limit) parse(p *optParser, opt string, inv bool) (bool, error) {
 	}
 	return true, nil
 }
-func (m *Limit) save(b *strings.Builder, _ Family) {
+func (m *Limit) save(b *textBuf, _ Family) {
 	unit := map[uint64]string{1: "sec", 60: "min", 3600: "hour", 86400: "day"}[m.Unit]
 	fmt.Fprintf(b, " --limit %d/%s", m.Rate, unit)
 	if m.Burst != 5 {

@@ -58,7 +58,7 @@ func (m *PktType) parse(p *optParser, opt string, inv bool) (bool, error) {
 	m.Type = uint32(v)
 	return true, nil
 }
-func (m *PktType) save(b *strings.Builder, _ Family) {
+func (m *PktType) save(b *textBuf, _ Family) {
 	b.WriteString(not(m.Invert) + " --pkt-type ")
 	if int(m.Type) < len(pktTypeNames) {
 		b.WriteString(pktTypeNames[m.Type])
@@ -127,7 +127,7 @@ func parseRange16(s string) (uint16, uint16, error) {
 	return uint16(lo), uint16(hi), nil
 }
 
-func (m *Length) save(b *strings.Builder, _ Family) {
+func (m *Length) save(b *textBuf, _ Family) {
 	b.WriteString(not(m.Invert) + " --length " + strconv.Itoa(int(m.Min)))
 	if m.Max != m.Min {
 		b.WriteString(":" + strconv.Itoa(int(m.Max)))
@@ -202,7 +202,7 @@ func (m *Ttl) parse(p *optParser, opt string, inv bool) (bool, error) {
 	m.Mode, m.Value = md, uint8(v)
 	return true, err
 }
-func (m *Ttl) save(b *strings.Builder, _ Family) {
+func (m *Ttl) save(b *textBuf, _ Family) {
 	pre := " --" + m.Name() + "-"
 	switch m.Mode {
 	case CmpEq:
@@ -261,7 +261,7 @@ func (m *Mac) parse(p *optParser, opt string, inv bool) (bool, error) {
 	m.Addr, m.Invert = a, inv
 	return true, nil
 }
-func (m *Mac) save(b *strings.Builder, _ Family) {
+func (m *Mac) save(b *textBuf, _ Family) {
 	b.WriteString(not(m.Invert) + " --mac-source " + m.Addr.String())
 }
 func (m *Mac) info(Family) []byte {
@@ -301,7 +301,7 @@ func (m *Helper) parse(p *optParser, opt string, inv bool) (bool, error) {
 	m.Helper, m.Invert = s, inv
 	return true, err
 }
-func (m *Helper) save(b *strings.Builder, _ Family) {
+func (m *Helper) save(b *textBuf, _ Family) {
 	b.WriteString(not(m.Invert) + " --helper")
 	quote(b, m.Helper)
 }
@@ -367,7 +367,7 @@ func (m *Dscp) parse(p *optParser, opt string, inv bool) (bool, error) {
 	m.Value, m.Invert = v, inv
 	return true, err
 }
-func (m *Dscp) save(b *strings.Builder, _ Family) {
+func (m *Dscp) save(b *textBuf, _ Family) {
 	fmt.Fprintf(b, "%s --dscp 0x%02x", not(m.Invert), m.Value)
 }
 func (m *Dscp) info(Family) []byte {
@@ -431,7 +431,7 @@ func (m *Tos) parse(p *optParser, opt string, inv bool) (bool, error) {
 	m.Value, m.Mask, m.Invert = v, mk, inv
 	return true, err
 }
-func (m *Tos) save(b *strings.Builder, _ Family) {
+func (m *Tos) save(b *textBuf, _ Family) {
 	fmt.Fprintf(b, "%s --tos 0x%02x/0x%02x", not(m.Invert), m.Value, m.Mask)
 }
 func (m *Tos) info(Family) []byte {
@@ -495,7 +495,7 @@ func (m *IPRange) parse(p *optParser, opt string, inv bool) (bool, error) {
 	}
 	return true, nil
 }
-func (m *IPRange) save(b *strings.Builder, _ Family) {
+func (m *IPRange) save(b *textBuf, _ Family) {
 	if m.SrcMin.IsValid() {
 		b.WriteString(not(m.SrcInv) + " --src-range " + m.SrcMin.String() + "-" + m.SrcMax.String())
 	}
@@ -606,7 +606,7 @@ func (m *Owner) parse(p *optParser, opt string, inv bool) (bool, error) {
 	}
 	return true, nil
 }
-func (m *Owner) save(b *strings.Builder, _ Family) {
+func (m *Owner) save(b *textBuf, _ Family) {
 	item := func(bit uint8, label string, lo, hi uint32, hasValue bool) {
 		if m.Match&bit == 0 {
 			return

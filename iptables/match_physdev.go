@@ -61,7 +61,7 @@ func (m *Physdev) parse(p *optParser, opt string, inv bool) (bool, error) {
 	}
 	return true, nil
 }
-func (m *Physdev) save(b *strings.Builder, _ Family) {
+func (m *Physdev) save(b *textBuf, _ Family) {
 	opt := func(bit uint8, s string) {
 		if m.Bitmask&bit != 0 {
 			b.WriteString(not(m.Invert&bit != 0) + s)

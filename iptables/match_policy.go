@@ -3,7 +3,6 @@ package iptables
 import (
 	"bytes"
 	"strconv"
-	"strings"
 )
 
 // Policy is -m policy (struct xt_policy_info): the IPsec policy a packet
@@ -158,7 +157,7 @@ func (m *Policy) parse(p *optParser, opt string, inv bool) (bool, error) {
 	}
 	return true, nil
 }
-func (m *Policy) save(b *strings.Builder, f Family) {
+func (m *Policy) save(b *textBuf, f Family) {
 	if m.Out {
 		b.WriteString(" --dir out")
 	} else {

@@ -112,7 +112,7 @@ func (m *Recent) parse(p *optParser, opt string, inv bool) (bool, error) {
 	}
 	return false, nil
 }
-func (m *Recent) save(b *strings.Builder, f Family) {
+func (m *Recent) save(b *textBuf, f Family) {
 	b.WriteString(not(m.Invert))
 	for _, x := range []struct {
 		bit  uint8

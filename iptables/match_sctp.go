@@ -98,7 +98,7 @@ func (m *SCTP) parse(p *optParser, opt string, inv bool) (bool, error) {
 	return false, nil
 }
 
-func (m *SCTP) save(b *strings.Builder, _ Family) {
+func (m *SCTP) save(b *textBuf, _ Family) {
 	if m.HasSrc {
 		b.WriteString(not(m.SrcInv) + " --sport " + m.Src.String())
 	}

@@ -104,7 +104,7 @@ func parseRef(p *optParser, opt string) (SetRef, error) {
 }
 
 // saveRef prints " OPT NAME DIRS" (nothing for an unused reference).
-func (s *SetRef) save(b *strings.Builder, opt string) {
+func (s *SetRef) save(b *textBuf, opt string) {
 	if !s.given() {
 		return
 	}
@@ -304,7 +304,7 @@ func (m *Set) parse(p *optParser, opt string, inv bool) (bool, error) {
 	}
 	return false, nil
 }
-func (m *Set) save(b *strings.Builder, _ Family) {
+func (m *Set) save(b *textBuf, _ Family) {
 	b.WriteString(not(m.Invert))
 	m.Ref.save(b, "--match-set")
 	if m.ReturnNomatch {
@@ -489,7 +489,7 @@ func (t *SETTarget) parse(p *optParser, opt string, inv bool) (bool, error) {
 	*ref = r
 	return true, err
 }
-func (t *SETTarget) save(b *strings.Builder, _ Family) {
+func (t *SETTarget) save(b *textBuf, _ Family) {
 	t.Add.save(b, "--add-set")
 	if t.Exist {
 		b.WriteString(" --exist")

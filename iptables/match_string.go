@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
-	"strings"
 )
 
 // String is -m string (struct xt_string_info, revision 1): a pattern
@@ -134,7 +133,7 @@ func hexPattern(p []byte) bool {
 	return len(p) > 0 && p[len(p)-1] == '\\'
 }
 
-func (m *String) save(b *strings.Builder, _ Family) {
+func (m *String) save(b *textBuf, _ Family) {
 	b.WriteString(not(m.Invert))
 	if hexPattern(m.Pattern) {
 		b.WriteString(` --hex-string "|` + hex.EncodeToString(m.Pattern) + `|"`)
@@ -233,7 +232,7 @@ func (t *TPROXY) parse(p *optParser, opt string, inv bool) (bool, error) {
 	}
 	return false, nil
 }
-func (t *TPROXY) save(b *strings.Builder, f Family) {
+func (t *TPROXY) save(b *textBuf, f Family) {
 	ip := t.OnIP
 	if !ip.IsValid() {
 		ip = netip.IPv4Unspecified()

@@ -177,7 +177,7 @@ func (m *TCP) parse(p *optParser, opt string, inv bool) (bool, error) {
 	return true, err
 }
 
-func (m *TCP) save(b *strings.Builder, _ Family) {
+func (m *TCP) save(b *textBuf, _ Family) {
 	if !m.Src.isAny() || m.SrcInv {
 		b.WriteString(not(m.SrcInv) + " --sport " + m.Src.String())
 	}
@@ -248,7 +248,7 @@ func (m *UDP) parse(p *optParser, opt string, inv bool) (bool, error) {
 	}
 	return true, err
 }
-func (m *UDP) save(b *strings.Builder, _ Family) {
+func (m *UDP) save(b *textBuf, _ Family) {
 	if !m.Src.isAny() || m.SrcInv {
 		b.WriteString(not(m.SrcInv) + " --sport " + m.Src.String())
 	}
@@ -365,7 +365,7 @@ func (m *ICMP) parse(p *optParser, opt string, inv bool) (bool, error) {
 	}
 	return true, nil
 }
-func (m *ICMP) save(b *strings.Builder, _ Family) {
+func (m *ICMP) save(b *textBuf, _ Family) {
 	b.WriteString(not(m.Invert))
 	if m.V6 {
 		b.WriteString(" --icmpv6-type ")

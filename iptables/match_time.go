@@ -167,7 +167,7 @@ func parseDaytime(s string) (uint32, error) {
 	return uint32(v[0]*3600 + v[1]*60 + v[2]), nil
 }
 
-func (m *Time) save(b *strings.Builder, _ Family) {
+func (m *Time) save(b *textBuf, _ Family) {
 	if m.DayStart != 0 || m.DayStop != timeMaxDaytime {
 		hms := func(t uint32) string {
 			return fmt.Sprintf("%02d:%02d:%02d", t/3600, t/60%60, t%60)

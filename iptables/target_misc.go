@@ -22,7 +22,7 @@ func (t *MARK) parse(p *optParser, opt string, inv bool) (bool, error) {
 	t.Value, t.Mask = v, m
 	return true, err
 }
-func (t *MARK) save(b *strings.Builder, _ Family) {
+func (t *MARK) save(b *textBuf, _ Family) {
 	b.WriteString(" --set-xmark " + hexU32(t.Value) + "/" + hexU32(t.Mask))
 }
 func (t *MARK) info(Family) []byte {
@@ -112,7 +112,7 @@ func (t *CONNMARK) parse(p *optParser, opt string, inv bool) (bool, error) {
 	t.Mode, t.CtMark, t.CtMask, t.NfMask = 0, v, m, 0xffffffff
 	return true, err
 }
-func (t *CONNMARK) save(b *strings.Builder, _ Family) {
+func (t *CONNMARK) save(b *textBuf, _ Family) {
 	switch t.Mode {
 	case 0:
 		b.WriteString(" --set-xmark " + hexU32(t.CtMark) + "/" + hexU32(t.CtMask))
@@ -194,7 +194,7 @@ func (t *REJECT) parse(p *optParser, opt string, inv bool) (bool, error) {
 	t.With = s
 	return true, err
 }
-func (t *REJECT) save(b *strings.Builder, f Family) {
+func (t *REJECT) save(b *textBuf, f Family) {
 	w := t.With
 	if w == "" {
 		t.check(f)
@@ -279,7 +279,7 @@ func (t *LOG) parse(p *optParser, opt string, inv bool) (bool, error) {
 	}
 	return false, nil
 }
-func (t *LOG) save(b *strings.Builder, _ Family) {
+func (t *LOG) save(b *textBuf, _ Family) {
 	if t.Prefix != "" {
 		b.WriteString(" --log-prefix")
 		quote(b, t.Prefix)

@@ -41,7 +41,7 @@ func (t *TCPMSS) parse(p *optParser, opt string, inv bool) (bool, error) {
 	}
 	return false, nil
 }
-func (t *TCPMSS) save(b *strings.Builder, _ Family) {
+func (t *TCPMSS) save(b *textBuf, _ Family) {
 	if t.MSS == ClampMSSToPMTU {
 		b.WriteString(" --clamp-mss-to-pmtu")
 		return
@@ -83,7 +83,7 @@ func (t *DSCP) parse(p *optParser, opt string, inv bool) (bool, error) {
 	}
 	return true, err
 }
-func (t *DSCP) save(b *strings.Builder, _ Family) { fmt.Fprintf(b, " --set-dscp 0x%02x", t.Value) }
+func (t *DSCP) save(b *textBuf, _ Family) { fmt.Fprintf(b, " --set-dscp 0x%02x", t.Value) }
 func (t *DSCP) info(Family) []byte {
 	w := newWB(1)
 	w.u8(0, t.Value)
@@ -129,7 +129,7 @@ func (t *TOS) parse(p *optParser, opt string, inv bool) (bool, error) {
 	}
 	return true, err
 }
-func (t *TOS) save(b *strings.Builder, _ Family) {
+func (t *TOS) save(b *textBuf, _ Family) {
 	fmt.Fprintf(b, " --set-tos 0x%02x/0x%02x", t.Value, t.Mask)
 }
 func (t *TOS) info(Family) []byte {
@@ -195,7 +195,7 @@ func (t *TTL) parse(p *optParser, opt string, inv bool) (bool, error) {
 	}
 	return true, err
 }
-func (t *TTL) save(b *strings.Builder, _ Family) {
+func (t *TTL) save(b *textBuf, _ Family) {
 	b.WriteString(" " + t.prefix() + []string{"set", "inc", "dec"}[t.Mode%3] + " " + strconv.Itoa(int(t.Value)))
 }
 func (t *TTL) info(Family) []byte {
@@ -226,7 +226,7 @@ func (t *CHECKSUM) parse(p *optParser, opt string, inv bool) (bool, error) {
 	}
 	return true, noInv(p, opt, inv)
 }
-func (t *CHECKSUM) save(b *strings.Builder, _ Family) { b.WriteString(" --checksum-fill") }
+func (t *CHECKSUM) save(b *textBuf, _ Family) { b.WriteString(" --checksum-fill") }
 func (t *CHECKSUM) info(Family) []byte {
 	w := newWB(1)
 	w.u8(0, 1) // XT_CHECKSUM_OP_FILL
@@ -265,7 +265,7 @@ func (t *CLASSIFY) parse(p *optParser, opt string, inv bool) (bool, error) {
 	t.Class = uint32(maj)<<16 | uint32(min)
 	return true, noInv(p, opt, inv)
 }
-func (t *CLASSIFY) save(b *strings.Builder, _ Family) {
+func (t *CLASSIFY) save(b *textBuf, _ Family) {
 	fmt.Fprintf(b, " --set-class %04x:%04x", t.Class>>16, t.Class&0xffff)
 }
 func (t *CLASSIFY) info(Family) []byte {
@@ -325,7 +325,7 @@ func (t *NFQUEUE) parse(p *optParser, opt string, inv bool) (bool, error) {
 	}
 	return true, err
 }
-func (t *NFQUEUE) save(b *strings.Builder, _ Family) {
+func (t *NFQUEUE) save(b *textBuf, _ Family) {
 	if t.Total > 1 {
 		b.WriteString(" --queue-balance " + strconv.Itoa(int(t.Num)) + ":" + strconv.Itoa(int(t.Num)+int(t.Total)-1))
 	} else {

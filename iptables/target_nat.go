@@ -204,7 +204,7 @@ func (t *NAT) setFlags(f uint32) {
 	t.RandomFully, t.hasBase = f&natRandomFully != 0, f&natProtoOffset != 0
 }
 
-func (t *NAT) save(b *strings.Builder, f Family) {
+func (t *NAT) save(b *textBuf, f Family) {
 	switch t.Kind {
 	case "DNAT", "SNAT":
 		if t.Kind == "DNAT" {

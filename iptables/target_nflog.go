@@ -65,7 +65,7 @@ func (t *NFLOG) parse(p *optParser, opt string, inv bool) (bool, error) {
 
 // save prints as libxt_NFLOG does for the log expression iptables-nft
 // reads back.
-func (t *NFLOG) save(b *strings.Builder, _ Family) {
+func (t *NFLOG) save(b *textBuf, _ Family) {
 	if t.Prefix != "" {
 		b.WriteString(" --nflog-prefix")
 		quote(b, t.Prefix)

@@ -63,7 +63,7 @@ func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\
 // quote writes a string argument the way libxtables' xtables_save_string
 // does: bare when only [A-Za-z0-9_-], otherwise in double quotes with ",
 // \ and ' escaped.
-func quote(b *strings.Builder, s string) {
+func quote(b *textBuf, s string) {
 	b.WriteByte(' ')
 	bare := s != ""
 	for i := 0; i < len(s); i++ {
@@ -383,7 +383,7 @@ func checkChainName(s string) error {
 // written quoted with \" and \\ escaped, which iptables-restore and
 // splitArgs both read back as the name. Other names (a backslash alone is
 // literal outside quotes in both) are printed bare as iptables does.
-func chainText(b *strings.Builder, s string) {
+func chainText(b *textBuf, s string) {
 	if !strings.Contains(s, "\"") {
 		b.WriteString(s)
 		return
@@ -440,10 +440,20 @@ func andAddr(a, m netip.Addr) netip.Addr {
 }
 
 func (a Addr) String() string {
+	var b textBuf
+	a.appendTo(&b)
+	return b.String()
+}
+
+// appendTo writes a as String returns it.
+func (a Addr) appendTo(b *textBuf) {
+	b.addr(a.Addr)
+	b.WriteByte('/')
 	if n := maskBits(a.Mask); n >= 0 {
-		return a.Addr.String() + "/" + strconv.Itoa(n)
+		b.int(int64(n))
+	} else {
+		b.addr(a.Mask)
 	}
-	return a.Addr.String() + "/" + a.Mask.String()
 }
 
 // String prints the rule as iptables-save prints it, starting with
@@ -455,7 +465,7 @@ func (r *Rule) String() string {
 	if r.Foreign != nil {
 		return r.Foreign.String()
 	}
-	var b strings.Builder
+	var b textBuf
 	if r.Chain != "" {
 		b.WriteString("-A ")
 		chainText(&b, r.Chain)
@@ -482,26 +492,36 @@ func (r *Rule) Spec(f Family) string {
 	if r.Foreign != nil {
 		return r.Foreign.String()
 	}
-	var b strings.Builder
+	var b textBuf
 	r.appendSpec(&b, f)
 	return strings.TrimPrefix(b.String(), " ")
 }
 
-func (r *Rule) appendSpec(b *strings.Builder, f Family) {
+func (r *Rule) appendSpec(b *textBuf, f Family) {
 	if !r.Src.IsZero() {
-		b.WriteString(not(r.Src.Invert) + " -s " + r.Src.String())
+		b.not(r.Src.Invert)
+		b.WriteString(" -s ")
+		r.Src.appendTo(b)
 	}
 	if !r.Dst.IsZero() {
-		b.WriteString(not(r.Dst.Invert) + " -d " + r.Dst.String())
+		b.not(r.Dst.Invert)
+		b.WriteString(" -d ")
+		r.Dst.appendTo(b)
 	}
 	if r.In.Name != "" && r.In.Name != "+" || r.In.Invert {
-		b.WriteString(not(r.In.Invert) + " -i " + r.In.Name)
+		b.not(r.In.Invert)
+		b.WriteString(" -i ")
+		b.WriteString(r.In.Name)
 	}
 	if r.Out.Name != "" && r.Out.Name != "+" || r.Out.Invert {
-		b.WriteString(not(r.Out.Invert) + " -o " + r.Out.Name)
+		b.not(r.Out.Invert)
+		b.WriteString(" -o ")
+		b.WriteString(r.Out.Name)
 	}
 	if r.Protocol != 0 || r.ProtoInvert {
-		b.WriteString(not(r.ProtoInvert) + " -p " + protoName(r.Protocol))
+		b.not(r.ProtoInvert)
+		b.WriteString(" -p ")
+		b.WriteString(protoName(r.Protocol))
 	}
 	switch r.Fragment {
 	case 1:
@@ -510,7 +530,8 @@ func (r *Rule) appendSpec(b *strings.Builder, f Family) {
 		b.WriteString(" ! -f")
 	}
 	for _, m := range r.Matches {
-		b.WriteString(" -m " + matchSaveName(m))
+		b.WriteString(" -m ")
+		b.WriteString(matchSaveName(m))
 		m.save(b, f)
 	}
 	switch t := r.Target.(type) {
@@ -523,7 +544,8 @@ func (r *Rule) appendSpec(b *strings.Builder, f Family) {
 		}
 		chainText(b, t.Chain)
 	default:
-		b.WriteString(" -j " + targetSaveName(t))
+		b.WriteString(" -j ")
+		b.WriteString(targetSaveName(t))
 		t.save(b, f)
 	}
 }
