@@ -126,6 +126,26 @@ type ruleDec struct {
 	i    int
 	a    attrs // attributes of the expression next() consumed
 	r    *Rule
+	// pool, when set, is where the rule and its extensions come from
+	// (Save); see decPool.
+	pool *decPool
+	// tmp is reused to re-encode an xt info struct for comparison.
+	tmp []byte
+}
+
+// newTCP and newUDP are NewTCP and NewUDP, from the pool when there is one.
+func (d *ruleDec) newTCP() *TCP {
+	if d.pool != nil {
+		return d.pool.newTCP()
+	}
+	return NewTCP()
+}
+
+func (d *ruleDec) newUDP() *UDP {
+	if d.pool != nil {
+		return d.pool.newUDP()
+	}
+	return NewUDP()
 }
 
 // next consumes the current expression if it is called name and parses
@@ -174,7 +194,7 @@ func decodeRule(f Family, list []xpr) (*Rule, error) {
 }
 
 func (d *ruleDec) decode() error {
-	r, f := d.r, d.f
+	r := d.r
 	for d.i < len(d.list) {
 		x := d.list[d.i]
 		if !d.next(x.name) {
@@ -223,7 +243,13 @@ func (d *ruleDec) decode() error {
 				if !ok || op > unix.NFT_CMP_NEQ || len(v) != 4 || (mask != nil && len(mask) != 4) {
 					return d.foreign("mark compare")
 				}
-				mk := &Mark{Value: binary.LittleEndian.Uint32(v), Mask: 0xffffffff, Invert: op == unix.NFT_CMP_NEQ}
+				var mk *Mark
+				if d.pool != nil {
+					mk = d.pool.marks.get()
+				} else {
+					mk = new(Mark)
+				}
+				*mk = Mark{Value: binary.LittleEndian.Uint32(v), Mask: 0xffffffff, Invert: op == unix.NFT_CMP_NEQ}
 				if mask != nil {
 					mk.Mask = binary.LittleEndian.Uint32(mask)
 				}
@@ -237,7 +263,7 @@ func (d *ruleDec) decode() error {
 			}
 		case "match", "target":
 			name := internName(xtNames, d.a[1])
-			e := decodeXT(f, x.name == "target", name, uint8(u32(d.a[2])), d.a[3])
+			e := d.decodeXT(x.name == "target", name, uint8(u32(d.a[2])), d.a[3])
 			if x.name == "match" {
 				r.Matches = append(r.Matches, e.(Match))
 			} else {
@@ -263,7 +289,16 @@ func (d *ruleDec) decode() error {
 			if d.i != len(d.list) {
 				return d.foreign("immediate")
 			}
-			t, err := decodeVerdict(d.a[unix.NFTA_IMMEDIATE_DATA])
+			code, chain, err := verdictOf(d.a[unix.NFTA_IMMEDIATE_DATA])
+			if err != nil {
+				return d.foreign(err.Error())
+			}
+			if d.pool != nil && (code == -3 || code == -4) {
+				d.pool.jump = Jump{Chain: d.pool.intern(chain), Goto: code == -4}
+				r.Target = &d.pool.jump
+				continue
+			}
+			t, err := verdictTarget(code, chain)
 			if err != nil {
 				return d.foreign(err.Error())
 			}
@@ -343,7 +378,9 @@ func addrOf(b [16]byte, n int) netip.Addr {
 	return netip.AddrFrom16(b)
 }
 
-func decodeVerdict(b []byte) (Target, error) {
+// verdictOf reads a verdict data nest: the code and, for jump and goto,
+// the chain name (aliasing b).
+func verdictOf(b []byte) (int32, []byte, error) {
 	var code int32
 	var chain []byte
 	it := attr.NewIter(b)
@@ -356,7 +393,7 @@ func decodeVerdict(b []byte) (Target, error) {
 			switch v.Kind() {
 			case unix.NFTA_VERDICT_CODE:
 				if v.Len() != 4 {
-					return nil, errors.New("malformed verdict code")
+					return 0, nil, errors.New("malformed verdict code")
 				}
 				code = int32(v.U32())
 			case unix.NFTA_VERDICT_CHAIN:
@@ -366,8 +403,12 @@ func decodeVerdict(b []byte) (Target, error) {
 		it.Join(&v)
 	}
 	if it.Err() != nil {
-		return nil, errors.New("malformed verdict")
+		return 0, nil, errors.New("malformed verdict")
 	}
+	return code, chain, nil
+}
+
+func verdictTarget(code int32, chain []byte) (Target, error) {
 	switch code {
 	case 1:
 		return Accept, nil
@@ -417,11 +458,11 @@ func (d *ruleDec) transport(off, n uint32) error {
 		}
 	}
 	if isTCP && tcp == nil {
-		tcp = NewTCP()
+		tcp = d.newTCP()
 		r.Matches = append(r.Matches, tcp)
 	}
 	if !isTCP && udp == nil {
-		udp = NewUDP()
+		udp = d.newUDP()
 		r.Matches = append(r.Matches, udp)
 	}
 	var mask []byte
@@ -493,16 +534,24 @@ type revisioned interface{ setRevision(rev uint8) bool }
 // decodeXT builds the typed extension for an xt match/target, or an
 // opaque Extension for one nfkit has no type for or whose info would not
 // re-encode to exactly the bytes iptables-nft wrote.
-func decodeXT(f Family, target bool, name string, rev uint8, info []byte) ext {
+func (d *ruleDec) decodeXT(target bool, name string, rev uint8, info []byte) ext {
+	f := d.f
 	var e ext
-	if target {
+	if d.pool != nil {
+		e = d.pool.newExt(target, name)
+	}
+	switch {
+	case e != nil:
+	case target:
 		if t := newTarget(name, f); t != nil {
 			if _, isV := t.(*Verdict); !isV {
 				e = t
 			}
 		}
-	} else if m := newMatch(name, f); m != nil {
-		e = m
+	default:
+		if m := newMatch(name, f); m != nil {
+			e = m
+		}
 	}
 	opaque := func() ext {
 		return &Extension{ExtName: name, Rev: rev, Info: bytes.Clone(info), IsTarget: target}
@@ -515,11 +564,25 @@ func decodeXT(f Family, target bool, name string, rev uint8, info []byte) ext {
 	}
 	// The revision is checked after setInfo: NAT's depends on the family
 	// setInfo records.
-	if err := e.setInfo(f, info); err != nil || e.Revision() != rev {
+	if c, ok := e.(*Comment); ok && d.pool != nil {
+		if text, ok := d.pool.commentText(info); ok {
+			c.Text = text
+		} else if err := e.setInfo(f, info); err != nil {
+			return opaque()
+		}
+	} else if err := e.setInfo(f, info); err != nil {
+		return opaque()
+	}
+	if e.Revision() != rev {
 		return opaque()
 	}
 	if ie, ok := e.(infoEqualer); ok {
 		if !ie.infoEqual(f, info) {
+			return opaque()
+		}
+	} else if ia, ok := e.(infoAppender); ok {
+		d.tmp = ia.appendInfo(d.tmp[:0], f)
+		if !bytes.Equal(d.tmp, info) {
 			return opaque()
 		}
 	} else if !bytes.Equal(e.info(f), info) { // keep exactly what was written
@@ -534,14 +597,25 @@ func decodeXT(f Family, target bool, name string, rev uint8, info []byte) ext {
 }
 
 // nativeMatch reports whether iptables-nft writes m as native
-// expressions rather than an xt match.
+// expressions rather than an xt match: whether encodeNativeMatch would
+// (checked without encoding, for every listed tcp/udp match).
 func nativeMatch(m Match) bool {
-	switch m.(type) {
-	case *Mark, *Limit, *TCP, *UDP:
-		var e enc
-		return encodeNativeMatch(&e, m)
+	switch m := m.(type) {
+	case *Mark, *Limit:
+		return true
+	case *TCP:
+		return !(m.Option != 0 || m.OptionInv || (m.Src.isAny() && !m.SrcInv && m.Dst.isAny() && !m.DstInv && m.FlagMask == 0 && !m.FlagsInv))
+	case *UDP:
+		return !(m.Src.isAny() && !m.SrcInv && m.Dst.isAny() && !m.DstInv)
 	}
 	return false
+}
+
+// infoAppender is implemented by extensions that append their info
+// struct to a buffer, so that decodeXT compares it with what was listed
+// without allocating one per rule.
+type infoAppender interface {
+	appendInfo(dst []byte, f Family) []byte
 }
 
 // xtNames interns the xt extension names a listing carries.

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -99,6 +100,14 @@ type wb struct{ b []byte }
 
 func newWB(size int) *wb { return &wb{b: make([]byte, xtAlign(size))} }
 
+// growWB appends an XT_ALIGNed, zeroed info struct of size bytes to dst
+// and returns dst and a wb writing into the new bytes.
+func growWB(dst []byte, size int) ([]byte, wb) {
+	n := len(dst)
+	dst = append(dst, make([]byte, xtAlign(size))...)
+	return dst, wb{b: dst[n:]}
+}
+
 func (w *wb) u8(off int, v uint8)   { w.b[off] = v }
 func (w *wb) u16(off int, v uint16) { binary.LittleEndian.PutUint16(w.b[off:], v) }
 func (w *wb) u32(off int, v uint32) { binary.LittleEndian.PutUint32(w.b[off:], v) }
@@ -157,6 +166,22 @@ func (r *rb) bytes(off, n int) []byte {
 	}
 	return append([]byte(nil), r.b[off:off+n]...)
 }
+
+// addr reads an n-byte address (zero when past the end, as bytes).
+func (r *rb) addr(off, n int) netip.Addr {
+	var a [16]byte
+	if r.need(off, n) {
+		copy(a[:], r.b[off:off+n])
+	}
+	if n == 4 {
+		return netip.AddrFrom4([4]byte(a[:4]))
+	}
+	if n == 16 {
+		return netip.AddrFrom16(a)
+	}
+	return netip.Addr{}
+}
+
 func (r *rb) str(off, max int) string {
 	if !r.need(off, max) {
 		return ""

@@ -24,11 +24,16 @@ func (d *ruleDec) decodeListed(f Family, nr *nft.Rule) (*Rule, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s %s %s handle %d: %v", ErrForeign, f, nr.Table, nr.Chain, nr.Handle, err)
 	}
-	*d = ruleDec{f: f, list: list, r: &Rule{Family: f}}
+	var r *Rule
+	if d.pool != nil {
+		r = d.pool.newRule(f)
+	} else {
+		r = &Rule{Family: f}
+	}
+	*d = ruleDec{f: f, list: list, r: r, pool: d.pool, tmp: d.tmp}
 	if err := d.decode(); err != nil {
 		return nil, fmt.Errorf("%s %s %s handle %d: %w", f, nr.Table, nr.Chain, nr.Handle, err)
 	}
-	r := d.r
 	r.Table, r.Chain, r.Handle = nr.Table, nr.Chain, nr.Handle
 	return r, nil
 }

@@ -222,10 +222,16 @@ func (m *Statistic) save(b *textBuf, _ Family) {
 		fmt.Fprintf(b, " --mode nth%s --every %d --packet %d", not(m.Invert), m.Every, m.Packet)
 		return
 	}
-	fmt.Fprintf(b, " --mode random%s --probability %.11f", not(m.Invert), float64(m.probRaw)/0x80000000)
+	// As fmt's %.11f, without fmt.
+	b.WriteString(" --mode random")
+	b.not(m.Invert)
+	b.WriteString(" --probability ")
+	b.b = strconv.AppendFloat(b.b, float64(m.probRaw)/0x80000000, 'f', 11, 64)
 }
-func (m *Statistic) info(Family) []byte {
-	w := newWB(24)
+func (m *Statistic) info(f Family) []byte { return m.appendInfo(nil, f) }
+
+func (m *Statistic) appendInfo(dst []byte, _ Family) []byte {
+	dst, w := growWB(dst, 24)
 	var flags uint16
 	if m.Invert {
 		flags = 1
@@ -243,7 +249,7 @@ func (m *Statistic) info(Family) []byte {
 		// union's nth view of it would be: count = probability too.
 		w.u32(12, m.probRaw)
 	}
-	return w.b
+	return dst
 }
 func (m *Statistic) setInfo(_ Family, b []byte) error {
 	r := &rb{b: b}
@@ -293,15 +299,21 @@ func parseAddrTypes(s string) (uint16, error) {
 	}
 	return v, nil
 }
-func addrTypesString(v uint16) string {
-	var s []string
+
+// appendAddrTypes writes the type names of v, comma-separated.
+func appendAddrTypes(b *textBuf, v uint16) {
+	first := true
 	for i, n := range addrTypes {
 		if v&(1<<i) != 0 {
-			s = append(s, n)
+			if !first {
+				b.WriteByte(',')
+			}
+			b.WriteString(n)
+			first = false
 		}
 	}
-	return strings.Join(s, ",")
 }
+
 func (m *Addrtype) parse(p *optParser, opt string, inv bool) (bool, error) {
 	switch opt {
 	case "--src-type", "--dst-type":
@@ -329,10 +341,14 @@ func (m *Addrtype) parse(p *optParser, opt string, inv bool) (bool, error) {
 }
 func (m *Addrtype) save(b *textBuf, _ Family) {
 	if m.Src != 0 {
-		b.WriteString(not(m.SrcInv) + " --src-type " + addrTypesString(m.Src))
+		b.not(m.SrcInv)
+		b.WriteString(" --src-type ")
+		appendAddrTypes(b, m.Src)
 	}
 	if m.Dst != 0 {
-		b.WriteString(not(m.DstInv) + " --dst-type " + addrTypesString(m.Dst))
+		b.not(m.DstInv)
+		b.WriteString(" --dst-type ")
+		appendAddrTypes(b, m.Dst)
 	}
 	if m.LimitIn {
 		b.WriteString(" --limit-iface-in")
@@ -341,8 +357,10 @@ func (m *Addrtype) save(b *textBuf, _ Family) {
 		b.WriteString(" --limit-iface-out")
 	}
 }
-func (m *Addrtype) info(Family) []byte {
-	w := newWB(8)
+func (m *Addrtype) info(f Family) []byte { return m.appendInfo(nil, f) }
+
+func (m *Addrtype) appendInfo(dst []byte, _ Family) []byte {
+	dst, w := growWB(dst, 8)
 	w.u16(0, m.Src)
 	w.u16(2, m.Dst)
 	var f uint32
@@ -352,7 +370,7 @@ func (m *Addrtype) info(Family) []byte {
 		}
 	}
 	w.u32(4, f)
-	return w.b
+	return dst
 }
 func (m *Addrtype) setInfo(_ Family, b []byte) error {
 	r := &rb{b: b}

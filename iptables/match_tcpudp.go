@@ -13,6 +13,15 @@ var anyPort = PortRange{0, 0xffff}
 
 func (p PortRange) isAny() bool { return p == anyPort }
 
+// appendTo writes p as String returns it.
+func (p PortRange) appendTo(b *textBuf) {
+	b.uint(uint64(p.Lo))
+	if p.Lo != p.Hi {
+		b.WriteByte(':')
+		b.uint(uint64(p.Hi))
+	}
+}
+
 func (p PortRange) String() string {
 	if p.Lo == p.Hi {
 		return strconv.Itoa(int(p.Lo))
@@ -179,10 +188,14 @@ func (m *TCP) parse(p *optParser, opt string, inv bool) (bool, error) {
 
 func (m *TCP) save(b *textBuf, _ Family) {
 	if !m.Src.isAny() || m.SrcInv {
-		b.WriteString(not(m.SrcInv) + " --sport " + m.Src.String())
+		b.not(m.SrcInv)
+		b.WriteString(" --sport ")
+		m.Src.appendTo(b)
 	}
 	if !m.Dst.isAny() || m.DstInv {
-		b.WriteString(not(m.DstInv) + " --dport " + m.Dst.String())
+		b.not(m.DstInv)
+		b.WriteString(" --dport ")
+		m.Dst.appendTo(b)
 	}
 	if m.Option != 0 || m.OptionInv {
 		b.WriteString(not(m.OptionInv) + " --tcp-option " + strconv.Itoa(int(m.Option)))
@@ -192,8 +205,10 @@ func (m *TCP) save(b *textBuf, _ Family) {
 	}
 }
 
-func (m *TCP) info(Family) []byte {
-	w := newWB(12)
+func (m *TCP) info(f Family) []byte { return m.appendInfo(nil, f) }
+
+func (m *TCP) appendInfo(dst []byte, _ Family) []byte {
+	dst, w := growWB(dst, 12)
 	w.u16(0, m.Src.Lo)
 	w.u16(2, m.Src.Hi)
 	w.u16(4, m.Dst.Lo)
@@ -208,7 +223,7 @@ func (m *TCP) info(Family) []byte {
 		}
 	}
 	w.u8(11, inv)
-	return w.b
+	return dst
 }
 
 func (m *TCP) setInfo(_ Family, b []byte) error {
@@ -250,14 +265,20 @@ func (m *UDP) parse(p *optParser, opt string, inv bool) (bool, error) {
 }
 func (m *UDP) save(b *textBuf, _ Family) {
 	if !m.Src.isAny() || m.SrcInv {
-		b.WriteString(not(m.SrcInv) + " --sport " + m.Src.String())
+		b.not(m.SrcInv)
+		b.WriteString(" --sport ")
+		m.Src.appendTo(b)
 	}
 	if !m.Dst.isAny() || m.DstInv {
-		b.WriteString(not(m.DstInv) + " --dport " + m.Dst.String())
+		b.not(m.DstInv)
+		b.WriteString(" --dport ")
+		m.Dst.appendTo(b)
 	}
 }
-func (m *UDP) info(Family) []byte {
-	w := newWB(10)
+func (m *UDP) info(f Family) []byte { return m.appendInfo(nil, f) }
+
+func (m *UDP) appendInfo(dst []byte, _ Family) []byte {
+	dst, w := growWB(dst, 10)
 	w.u16(0, m.Src.Lo)
 	w.u16(2, m.Src.Hi)
 	w.u16(4, m.Dst.Lo)
@@ -270,7 +291,7 @@ func (m *UDP) info(Family) []byte {
 		inv |= 2
 	}
 	w.u8(8, inv)
-	return w.b
+	return dst
 }
 func (m *UDP) setInfo(_ Family, b []byte) error {
 	r := &rb{b: b}

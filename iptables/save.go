@@ -134,7 +134,7 @@ func (c *Conn) tableText(ctx context.Context, f Family, table string, counters b
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var d ruleDec
+			d := ruleDec{pool: &decPool{}} // rules are only printed
 			// Every chain this worker prints goes into one buffer; the
 			// table is written from the spans once it is complete.
 			var sb textBuf

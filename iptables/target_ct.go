@@ -208,7 +208,7 @@ func (t *TRACE) Revision() uint8                              { return 0 }
 func (t *TRACE) isTarget()                                    {}
 func (t *TRACE) check(Family) error                           { return nil }
 func (t *TRACE) parse(*optParser, string, bool) (bool, error) { return false, nil }
-func (t *TRACE) save(*textBuf, Family)                {}
+func (t *TRACE) save(*textBuf, Family)                        {}
 func (t *TRACE) info(Family) []byte                           { return nil }
 func (t *TRACE) setInfo(Family, []byte) error                 { return nil }
 

@@ -217,21 +217,25 @@ func (t *NAT) save(b *textBuf, f Family) {
 			b.WriteByte('[')
 		}
 		if t.hasAddr {
-			b.WriteString(t.MinAddr.String())
+			b.addr(t.MinAddr)
 			if t.MaxAddr != t.MinAddr {
-				b.WriteString("-" + t.MaxAddr.String())
+				b.WriteByte('-')
+				b.addr(t.MaxAddr)
 			}
 		}
 		if br {
 			b.WriteByte(']')
 		}
 		if t.hasPorts {
-			b.WriteString(":" + strconv.Itoa(int(t.MinPort)))
+			b.WriteByte(':')
+			b.uint(uint64(t.MinPort))
 			if t.MaxPort != t.MinPort {
-				b.WriteString("-" + strconv.Itoa(int(t.MaxPort)))
+				b.WriteByte('-')
+				b.uint(uint64(t.MaxPort))
 			}
 			if t.hasBase {
-				b.WriteString("/" + strconv.Itoa(int(t.BasePort)))
+				b.WriteByte('/')
+				b.uint(uint64(t.BasePort))
 			}
 		}
 	case "MASQUERADE", "REDIRECT":
@@ -255,37 +259,43 @@ func (t *NAT) save(b *textBuf, f Family) {
 	}
 }
 
-func addr16(a netip.Addr) []byte {
-	if !a.IsValid() {
-		return make([]byte, 16)
+func addr16(a netip.Addr) (b [16]byte) {
+	switch {
+	case a.Is4():
+		v := a.As4()
+		copy(b[:], v[:])
+	case a.IsValid():
+		b = a.As16()
 	}
-	b := make([]byte, 16)
-	copy(b, a.AsSlice())
 	return b
 }
 
-func (t *NAT) info(f Family) []byte {
+func (t *NAT) info(f Family) []byte { return t.appendInfo(nil, f) }
+
+func (t *NAT) appendInfo(dst []byte, f Family) []byte {
 	if t.Kind == "DNAT" { // struct nf_nat_range2
-		w := newWB(44)
+		dst, w := growWB(dst, 44)
 		w.u32(0, t.flags())
-		w.bytes(4, addr16(t.MinAddr))
-		w.bytes(20, addr16(t.MaxAddr))
+		lo, hi := addr16(t.MinAddr), addr16(t.MaxAddr)
+		w.bytes(4, lo[:])
+		w.bytes(20, hi[:])
 		w.be16(36, t.MinPort)
 		w.be16(38, t.MaxPort)
 		w.be16(40, t.BasePort)
-		return w.b
+		return dst
 	}
 	if f == IPv6 { // struct nf_nat_range
-		w := newWB(36)
+		dst, w := growWB(dst, 36)
 		w.u32(0, t.flags())
-		w.bytes(4, addr16(t.MinAddr))
-		w.bytes(20, addr16(t.MaxAddr))
+		lo, hi := addr16(t.MinAddr), addr16(t.MaxAddr)
+		w.bytes(4, lo[:])
+		w.bytes(20, hi[:])
 		w.be16(36, t.MinPort)
 		w.be16(38, t.MaxPort)
-		return w.b
+		return dst
 	}
 	// struct nf_nat_ipv4_multi_range_compat with one range
-	w := newWB(20)
+	dst, w := growWB(dst, 20)
 	w.u32(0, 1)
 	w.u32(4, t.flags())
 	if t.MinAddr.IsValid() {
@@ -294,7 +304,7 @@ func (t *NAT) info(f Family) []byte {
 	}
 	w.be16(16, t.MinPort)
 	w.be16(18, t.MaxPort)
-	return w.b
+	return dst
 }
 
 func (t *NAT) setInfo(f Family, b []byte) error {
@@ -303,8 +313,7 @@ func (t *NAT) setInfo(f Family, b []byte) error {
 	n := f.addrLen()
 	if t.Kind == "DNAT" || f == IPv6 {
 		t.setFlags(r.u32(0))
-		t.MinAddr, _ = netip.AddrFromSlice(r.bytes(4, n))
-		t.MaxAddr, _ = netip.AddrFromSlice(r.bytes(20, n))
+		t.MinAddr, t.MaxAddr = r.addr(4, n), r.addr(20, n)
 		t.MinPort, t.MaxPort = r.be16(36), r.be16(38)
 		if t.Kind == "DNAT" {
 			t.BasePort = r.be16(40)
@@ -316,8 +325,7 @@ func (t *NAT) setInfo(f Family, b []byte) error {
 		return fmt.Errorf("%s: rangesize %d", t.Kind, r.u32(0))
 	}
 	t.setFlags(r.u32(4))
-	t.MinAddr, _ = netip.AddrFromSlice(r.bytes(8, 4))
-	t.MaxAddr, _ = netip.AddrFromSlice(r.bytes(12, 4))
+	t.MinAddr, t.MaxAddr = r.addr(8, 4), r.addr(12, 4)
 	t.MinPort, t.MaxPort = r.be16(16), r.be16(18)
 	return r.err(t.Kind, 20)
 }
