@@ -1,6 +1,9 @@
 package nft
 
 import (
+	"errors"
+	"sync"
+
 	"github.com/nfkit/nfkit/internal/nlconn"
 	"golang.org/x/sys/unix"
 )
@@ -21,6 +24,19 @@ type Config struct {
 type Conn struct {
 	nl  *nlconn.Conn
 	cfg Config
+
+	// Extra read sockets for listing rules chain by chain (rule_list.go):
+	// a netlink socket runs one dump at a time, so overlapping per-chain
+	// dumps need sockets of their own. Dialed on first use in the
+	// namespace of nl, kept idle up to dumpSockets, closed by Close.
+	poolMu sync.Mutex
+	idle   []*nlconn.Conn
+	closed bool
+
+	// Tests and benchmarks only: force a rule listing strategy, and run a
+	// function between the chain list and the per-chain rule dumps.
+	listMode   listMode
+	hookChains func()
 }
 
 // Dial opens a connection to nf_tables (a NETLINK_NETFILTER socket).
@@ -41,6 +57,56 @@ func Dial(cfg *Config) (*Conn, error) {
 
 // Close closes the connection. Tables created with TableOwner are removed
 // by the kernel when it closes.
-func (c *Conn) Close() error { return c.nl.Close() }
+func (c *Conn) Close() error {
+	c.poolMu.Lock()
+	errs := []error{c.nl.Close()}
+	for _, s := range c.idle {
+		errs = append(errs, s.Close())
+	}
+	c.idle, c.closed = nil, true
+	c.poolMu.Unlock()
+	return errors.Join(errs...)
+}
+
+// dumper returns an idle extra socket, or dials one in the network
+// namespace of the Conn's own socket (read back with SIOCGSKNS, so a
+// Config.NetNS descriptor closed since Dial does not matter; Config.NetNS
+// is the fallback on kernels without it).
+func (c *Conn) dumper() (*nlconn.Conn, error) {
+	c.poolMu.Lock()
+	if c.closed {
+		c.poolMu.Unlock()
+		return nil, errors.New("nft: use of closed Conn")
+	}
+	if n := len(c.idle); n > 0 {
+		s := c.idle[n-1]
+		c.idle = c.idle[:n-1]
+		c.poolMu.Unlock()
+		return s, nil
+	}
+	c.poolMu.Unlock()
+	netns := c.cfg.NetNS
+	if fd, err := c.nl.NetNS(); err == nil {
+		defer unix.Close(fd)
+		netns = fd
+	}
+	return nlconn.Dial(unix.NETLINK_NETFILTER, &nlconn.Config{NetNS: netns, ReadBuffer: c.cfg.ReadBuffer})
+}
+
+// release gives a socket back to the idle pool. A socket whose dump was
+// cut short (cancelled context, transport error) may still have a dump
+// running in the kernel, which would make its next dump fail with EBUSY:
+// it is closed instead, as are sockets beyond dumpSockets.
+func (c *Conn) release(s *nlconn.Conn, healthy bool) {
+	c.poolMu.Lock()
+	keep := healthy && !c.closed && len(c.idle) < dumpSockets
+	if keep {
+		c.idle = append(c.idle, s)
+	}
+	c.poolMu.Unlock()
+	if !keep {
+		s.Close()
+	}
+}
 
 const subsys = unix.NFNL_SUBSYS_NFTABLES

@@ -191,33 +191,6 @@ type RuleFilter struct {
 	SkipExprs bool
 }
 
-// AllRules streams rules, like `nft -a list ruleset` / `list table` /
-// `list chain` depending on the filter.
-func (c *Conn) AllRules(ctx context.Context, f RuleFilter) iter.Seq2[*Rule, error] {
-	if err := f.validate(); err != nil {
-		return func(yield func(*Rule, error) bool) { yield(nil, err) }
-	}
-	var e attr.Writer
-	if f.Table != "" {
-		e.String(attrRuleTable, f.Table)
-	}
-	if f.Chain != "" {
-		e.String(attrRuleChain, f.Chain)
-	}
-	return func(yield func(*Rule, error) bool) {
-		var rd ruleDecoder // one per listing: reused buffers and names
-		dump(c, ctx, "list rules", msgGetRule, msgNewRule, f.Family, e.Buf, func(fam Family, a []byte) (*Rule, error) {
-			r := &Rule{}
-			return r, rd.decode(r, fam, a, f.SkipExprs)
-		})(yield)
-	}
-}
-
-// ListRules returns the rules the filter selects (see AllRules).
-func (c *Conn) ListRules(ctx context.Context, f RuleFilter) ([]*Rule, error) {
-	return collect(func() iter.Seq2[*Rule, error] { return c.AllRules(ctx, f) })
-}
-
 func (f RuleFilter) validate() error {
 	if f.Family != FamilyUnspec && !f.Family.valid() {
 		return fmt.Errorf("%w: rule filter: family %v", ErrInvalid, f.Family)
