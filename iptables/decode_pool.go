@@ -1,5 +1,7 @@
 package iptables
 
+import "bytes"
+
 // decPool is what a Save worker reuses from rule to rule: the Rule, its
 // match list and the typed extensions of the kinds a kube-proxy table is
 // made of. Save only prints a decoded rule before decoding the next one,
@@ -18,8 +20,10 @@ type decPool struct {
 	nats     pooled[NAT]
 	marks    pooled[Mark]
 	// names interns jump targets and comments: a kube-proxy table names
-	// the same chains (KUBE-MARK-MASQ) and the same service comments in
-	// many rules.
+	// the same chains (KUBE-MARK-MASQ) and the same service comment in
+	// the rules next to each other. It is small and cleared when full: a
+	// map of every name in the table cost more CPU in growing than the
+	// strings it saved (measured).
 	names map[string]string
 }
 
@@ -47,14 +51,16 @@ func (p *decPool) newRule(f Family) *Rule {
 }
 
 // maxInterned bounds the intern table of one Save worker.
-const maxInterned = 1 << 16
+const maxInterned = 512
 
 func (p *decPool) intern(b []byte) string {
 	if s, ok := p.names[string(b)]; ok {
 		return s
 	}
-	if p.names == nil || len(p.names) >= maxInterned {
-		p.names = make(map[string]string, 1024)
+	if p.names == nil {
+		p.names = make(map[string]string, maxInterned)
+	} else if len(p.names) >= maxInterned {
+		clear(p.names)
 	}
 	s := string(b)
 	p.names[s] = s
@@ -112,11 +118,8 @@ func (p *decPool) commentText(b []byte) (string, bool) {
 		return "", false
 	}
 	b = b[:256]
-	for i, c := range b {
-		if c == 0 {
-			b = b[:i]
-			break
-		}
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
 	}
 	return p.intern(b), true
 }

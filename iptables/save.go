@@ -150,17 +150,7 @@ func (c *Conn) tableText(ctx context.Context, f Family, table string, counters b
 							return err
 						}
 					}
-					if counters {
-						sb.WriteByte('[')
-						sb.uint(r.Counters.Packets)
-						sb.WriteByte(':')
-						sb.uint(r.Counters.Bytes)
-						sb.WriteString("] ")
-					}
-					sb.WriteString("-A ")
-					chainText(&sb, name)
-					r.appendSpec(&sb, f)
-					sb.WriteByte('\n')
+					saveLine(&sb, r, name, f, counters)
 					return nil
 				})
 				switch {
@@ -196,6 +186,22 @@ func (c *Conn) tableText(ctx context.Context, f Family, table string, counters b
 		return nil, nil, false, err
 	}
 	return tc, text, false, nil
+}
+
+// saveLine prints r as Save does: an "-A" line of chain, with the
+// counters first when asked for.
+func saveLine(b *textBuf, r *Rule, chain string, f Family, counters bool) {
+	if counters {
+		b.WriteByte('[')
+		b.uint(r.Counters.Packets)
+		b.WriteByte(':')
+		b.uint(r.Counters.Bytes)
+		b.WriteString("] ")
+	}
+	b.WriteString("-A ")
+	chainText(b, chain)
+	r.appendSpec(b, f)
+	b.WriteByte('\n')
 }
 
 // tableTextBufs is the printed rules of a table: one buffer per dump
