@@ -158,3 +158,21 @@ func TestChainNameText(t *testing.T) {
 		}
 	}
 }
+
+// TestRepeatedMatch: options after a second -m of the same match belong to
+// it, not to the first (iptables-nft-save prints this rule as given; the
+// fuzzer found -m tos --tos 0 -m tos printing text that read back with
+// both --tos on the first match).
+func TestRepeatedMatch(t *testing.T) {
+	const spec = "-m tos --tos 0x01/0xff -m tos --tos 0x02/0xff"
+	r, err := ParseRule(IPv4, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Matches) != 2 {
+		t.Fatalf("%d matches", len(r.Matches))
+	}
+	if got := r.Spec(IPv4); got != spec {
+		t.Errorf("printed %q, want %q", got, spec)
+	}
+}

@@ -319,7 +319,14 @@ func (p *optParser) dispatch(tok string, inv bool) (bool, error) {
 			return ok, err
 		}
 	}
-	for _, m := range p.rule.Matches {
+	ms := p.rule.Matches
+	for k, m := range ms {
+		if laterSameMatch(ms, k) {
+			// libxtables marks a match complete when the same match is
+			// loaded again: -m tos --tos 1 -m tos --tos 2 gives each its
+			// own --tos, as Spec prints them.
+			continue
+		}
 		p.i = start
 		ok, err := m.parse(p, tok, inv)
 		if ok || err != nil {
@@ -328,6 +335,17 @@ func (p *optParser) dispatch(tok string, inv bool) (bool, error) {
 	}
 	p.i = start
 	return false, nil
+}
+
+// laterSameMatch reports whether a match after ms[k] has its name.
+func laterSameMatch(ms []Match, k int) bool {
+	name := ms[k].Name()
+	for _, m := range ms[k+1:] {
+		if m.Name() == name {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *Rule) hasMatch(name string) bool {
