@@ -134,34 +134,26 @@ func (c *Conn) tableText(ctx context.Context, f Family, table string, counters b
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d := ruleDec{pool: &decPool{}} // rules are only printed
-			// Every chain this worker prints goes into one buffer; the
-			// table is written from the spans once it is complete.
-			var sb textBuf
-			defer func() { text.bufs[wi] = sb.b }()
+			// Rules are only printed: decoded into a pool. Every chain
+			// this worker prints goes into one buffer; the table is
+			// written from the spans once it is complete.
+			w := &saveWorker{d: ruleDec{pool: &decPool{}}, n: n, sets: sets, f: f, table: table, counters: counters}
+			defer func() { text.bufs[wi] = w.sb.b }()
 			for name := range names {
 				if ctx.Err() != nil {
 					continue // drain
 				}
-				lo := sb.Len()
-				err := dumpChain(ctx, n, &d, f, table, name, func(r *Rule) error {
-					if hasSetRefs(r) {
-						if err := sets.nameRule(ctx, r); err != nil {
-							return err
-						}
-					}
-					saveLine(&sb, r, name, f, counters)
-					return nil
-				})
+				lo := w.sb.Len()
+				err := w.chain(ctx, name)
 				switch {
 				case errors.Is(err, ErrForeign):
 					foreign.Store(true)
 					cancel()
 				case err != nil:
 					fail(err)
-				case sb.Len() > lo:
+				case w.sb.Len() > lo:
 					mu.Lock()
-					text.spans[name] = textSpan{buf: wi, lo: lo, hi: sb.Len()}
+					text.spans[name] = textSpan{buf: wi, lo: lo, hi: w.sb.Len()}
 					mu.Unlock()
 				}
 			}
@@ -213,26 +205,41 @@ type tableTextBufs struct {
 
 type textSpan struct{ buf, lo, hi int }
 
-// dumpChain lists one chain's rules on n, decoding each with d (whose
-// buffers are reused from rule to rule) and handing it to fn. A missing
-// chain yields nothing; a rule iptables-nft did not write stops it with
-// an error wrapping ErrForeign.
-func dumpChain(ctx context.Context, n *nft.Conn, d *ruleDec, f Family, table, chain string, fn func(*Rule) error) error {
-	filter := nft.RuleFilter{Family: nft.Family(f), Table: table, Chain: chain, SkipExprs: true}
-	for nr, err := range n.AllRules(ctx, filter) {
+// saveWorker dumps chains on its socket n and prints their rules into
+// sb (one per tableText worker; it holds what is reused from chain to
+// chain, so that a chain costs no closures or buffers of its own).
+type saveWorker struct {
+	d        ruleDec
+	sb       textBuf
+	n        *nft.Conn
+	sets     *setCache
+	f        Family
+	table    string
+	counters bool
+}
+
+// chain lists one chain's rules and prints them. A missing chain yields
+// nothing; a rule iptables-nft did not write stops it with an error
+// wrapping ErrForeign.
+func (w *saveWorker) chain(ctx context.Context, chain string) error {
+	filter := nft.RuleFilter{Family: nft.Family(w.f), Table: w.table, Chain: chain, SkipExprs: true}
+	for nr, err := range w.n.AllRules(ctx, filter) {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil
 			}
 			return err
 		}
-		r, err := d.decodeListed(f, nr)
+		r, err := w.d.decodeListed(w.f, nr)
 		if err != nil {
 			return err
 		}
-		if err := fn(r); err != nil {
-			return err
+		if hasSetRefs(r) {
+			if err := w.sets.nameRule(ctx, r); err != nil {
+				return err
+			}
 		}
+		saveLine(&w.sb, r, chain, w.f, w.counters)
 	}
 	return nil
 }
