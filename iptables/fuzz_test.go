@@ -159,6 +159,27 @@ func TestChainNameText(t *testing.T) {
 	}
 }
 
+// TestIfaceNameText: interface names iptables accepts with a warning (a
+// blank, a quote) or that are empty print quoted, so they parse back.
+func TestIfaceNameText(t *testing.T) {
+	for _, c := range []struct{ name, text string }{
+		{"a\"b", `! -i "a\"b"`},
+		{"a b", `! -i "a b"`},
+		{"", `! -i ""`},
+		{"eth0", `! -i eth0`},
+		{"a\\b", `! -i a\b`},
+	} {
+		r := &Rule{In: Iface{Name: c.name, Invert: true}}
+		if got := r.Spec(IPv4); got != c.text {
+			t.Errorf("%q: printed %q, want %q", c.name, got, c.text)
+		}
+		r2, err := ParseRule(IPv4, c.text)
+		if err != nil || r2.In != r.In {
+			t.Errorf("%q parsed as %+v, %v", c.text, r2, err)
+		}
+	}
+}
+
 // TestRepeatedMatch: options after a second -m of the same match belong to
 // it, not to the first (iptables-nft-save prints this rule as given; the
 // fuzzer found -m tos --tos 0 -m tos printing text that read back with

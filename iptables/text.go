@@ -395,14 +395,16 @@ func checkChainName(s string) error {
 	return nil
 }
 
-// chainText writes a chain name as a rule argument. iptables-nft-save
-// prints names bare, which iptables-restore cannot read back when the
-// name holds a double quote (`-j a"b` opens a quote); such names are
-// written quoted with \" and \\ escaped, which iptables-restore and
-// splitArgs both read back as the name. Other names (a backslash alone is
-// literal outside quotes in both) are printed bare as iptables does.
+// chainText writes a chain or interface name as a rule argument.
+// iptables-nft-save prints names bare, which iptables-restore cannot read
+// back when the name holds a double quote (`-j a"b` opens a quote) or a
+// blank (interface names may: iptables only warns), or is empty; such
+// names are written quoted with \" and \\ escaped, which
+// iptables-restore and splitArgs both read back as the name. Other names
+// (a backslash alone is literal outside quotes in both) are printed bare
+// as iptables does.
 func chainText(b *textBuf, s string) {
-	if !strings.Contains(s, "\"") {
+	if s != "" && !strings.ContainsAny(s, "\" \t\n\r") {
 		b.WriteString(s)
 		return
 	}
@@ -529,12 +531,12 @@ func (r *Rule) appendSpec(b *textBuf, f Family) {
 	if r.In.Name != "" && r.In.Name != "+" || r.In.Invert {
 		b.not(r.In.Invert)
 		b.WriteString(" -i ")
-		b.WriteString(r.In.Name)
+		chainText(b, r.In.Name)
 	}
 	if r.Out.Name != "" && r.Out.Name != "+" || r.Out.Invert {
 		b.not(r.Out.Invert)
 		b.WriteString(" -o ")
-		b.WriteString(r.Out.Name)
+		chainText(b, r.Out.Name)
 	}
 	if r.Protocol != 0 || r.ProtoInvert {
 		b.not(r.ProtoInvert)
