@@ -112,6 +112,12 @@ func BenchmarkList20kRules(b *testing.B) {
 			}
 		}
 	})
+	// The single table-wide dump nfkit used before listing chain by chain
+	// (what AllRules still does for tables with few chains): before and
+	// after in one run.
+	b.Run("nfkit-one-dump", func(b *testing.B) {
+		benchListRules(b, c, listOneDump, RuleFilter{Family: FamilyINet, Table: "bench"}, benchRules)
+	})
 	b.Run("nfkit-skip-exprs", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -145,6 +151,113 @@ func BenchmarkList20kRules(b *testing.B) {
 		b.ReportMetric(float64(theirs.Milliseconds())/float64(b.N), "nft-j-ms")
 		b.ReportMetric(float64(theirs)/float64(ours), "x-faster")
 	})
+}
+
+// benchListRules lists the rules f selects with the given strategy and
+// reports the cost per rule.
+func benchListRules(b *testing.B, c *Conn, mode listMode, f RuleFilter, want int) {
+	c.listMode = mode
+	defer func() { c.listMode = listAuto }()
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		for _, err := range c.AllRules(b.Context(), f) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		if n != want {
+			b.Fatalf("%d rules, want %d", n, want)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/float64(b.N*want), "µs/rule")
+}
+
+// BenchmarkList220kRules is bench/'s large scale: 220 000 rules in 20 000
+// chains (11 per chain, as in BenchmarkList20kRules), listed chain by
+// chain, with a single table-wide dump (quadratic in the kernel), and by
+// nft -j. Compare its µs/rule with BenchmarkList20kRules' to see the
+// per-chain listing stay flat. Takes a few minutes:
+//
+//	go test ./nft -run XXX -bench 'List220kRules' -benchmem -benchtime 1x
+func BenchmarkList220kRules(b *testing.B) {
+	const chains, rules = 20000, 220000
+	c, ns := testConn(b)
+	exprs := benchRuleExprs(b, c, ns)
+	if err := benchBatch(c, exprs, chains, rules).Commit(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	f := RuleFilter{Family: FamilyINet, Table: "bench"}
+	b.Run("nfkit", func(b *testing.B) { benchListRules(b, c, listAuto, f, rules) })
+	b.Run("nfkit-skip-exprs", func(b *testing.B) {
+		benchListRules(b, c, listAuto, RuleFilter{Family: FamilyINet, SkipExprs: true}, rules)
+	})
+	b.Run("nfkit-one-dump", func(b *testing.B) { benchListRules(b, c, listOneDump, f, rules) })
+	b.Run("nft-j", func(b *testing.B) {
+		for b.Loop() {
+			ns.Run(b, "nft", "-j", "list", "ruleset")
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/float64(b.N*rules), "µs/rule")
+	})
+}
+
+// BenchmarkListChainsCrossover measures where listing chain by chain
+// starts to beat one table-wide dump, which sets perChainAfter: tables of N
+// chains of R rules, listed both ways in every iteration (alternating
+// which goes first, so both see the same machine load); by-chain/one-dump
+// below 1 means chain by chain is faster.
+//
+//	go test ./nft -run XXX -bench 'ListChainsCrossover' -benchtime 200x
+func BenchmarkListChainsCrossover(b *testing.B) {
+	c, ns := testConn(b)
+	exprs := benchRuleExprs(b, c, ns)
+	list := func(b *testing.B, mode listMode, want int) time.Duration {
+		c.listMode = mode
+		defer func() { c.listMode = listAuto }()
+		t0 := time.Now()
+		n := 0
+		for _, err := range c.AllRules(b.Context(), RuleFilter{Family: FamilyINet, Table: "bench"}) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		if n != want {
+			b.Fatalf("%d rules, want %d", n, want)
+		}
+		return time.Since(t0)
+	}
+	for _, shape := range [][2]int{{2, 10}, {4, 10}, {8, 10}, {16, 10}, {32, 10}, {64, 10}, {256, 10},
+		{2, 1000}, {4, 1000}, {8, 1000}, {500, 11}, {2000, 11}, {5000, 11}, {10000, 11}} {
+		chains, rules := shape[0], shape[0]*shape[1]
+		ns.Run(b, "nft", "flush ruleset")
+		if err := benchBatch(c, exprs, chains, rules).Commit(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("%dx%d", chains, shape[1]), func(b *testing.B) {
+			var one, by, seq time.Duration
+			i := 0
+			for b.Loop() {
+				if i++; i%2 == 0 {
+					one += list(b, listOneDump, rules)
+					by += list(b, listByChain, rules)
+					c.sockets = 1
+					seq += list(b, listByChain, rules)
+					c.sockets = 0
+				} else {
+					c.sockets = 1
+					seq += list(b, listByChain, rules)
+					c.sockets = 0
+					by += list(b, listByChain, rules)
+					one += list(b, listOneDump, rules)
+				}
+			}
+			b.ReportMetric(float64(one.Microseconds())/float64(b.N), "one-dump-µs")
+			b.ReportMetric(float64(by)/float64(one), "by-chain/one-dump")
+			b.ReportMetric(float64(seq)/float64(one), "by-chain-1-socket/one-dump")
+		})
+	}
 }
 
 // BenchmarkDecodeRule is the user-space half of a listing: decoding one

@@ -37,6 +37,8 @@ type Conn struct {
 	// function between the chain list and the per-chain rule dumps.
 	listMode   listMode
 	hookChains func()
+	sockets    int // dumping sockets per listing; 0: dumpSockets
+	switchAt   int // listByChain: rules taken from the first dump
 }
 
 // Dial opens a connection to nf_tables (a NETLINK_NETFILTER socket).

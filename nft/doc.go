@@ -38,21 +38,21 @@
 // Batch is not safe for concurrent use. Iterators returned by All...
 // hold the connection until they finish or the loop breaks.
 //
-// Listing the rules of a whole table, family or ruleset goes chain by
-// chain once there are many chains (AllRules, ListRules). The kernel's
-// rule dump keeps only a position counter between reply datagrams and
-// walks the table again from its first rule for each one, so a dump
-// filtered by table alone costs O(rules²) (measured 47 µs per rule at
-// 220 000 rules), while a dump filtered by table and chain looks the
-// chain up and walks only it. nfkit lists the chains, then dumps each
-// chain's rules on a few extra sockets the Conn opens on first use (in
-// its namespace; Close closes them), and yields the rules in the kernel's
-// chain order with a bounded look-ahead. Those dumps are not one
-// snapshot: the ruleset generation is read before the chain list and
-// after the last chain, and a change in between (any commit in the
+// Listing the rules of a whole table, family or ruleset switches to
+// dumping chain by chain once it is large (AllRules, ListRules). The
+// kernel's rule dump keeps only a position counter between reply
+// datagrams and walks the table again from its first rule for each one,
+// so a dump filtered by table alone costs O(rules²) (measured 47 µs per
+// rule at 220 000 rules), while a dump filtered by table and chain looks
+// the chain up and walks only it. nfkit yields from one dump, and after
+// 10 000 rules lists the chains and dumps the rest chain by chain on a few
+// extra sockets the Conn opens on first use (in its namespace; Close
+// closes them), yielding the rules in the kernel's chain order with a
+// bounded look-ahead. Those dumps are not one snapshot: the ruleset
+// generation is compared across them, and a change (any commit in the
 // namespace) is reported as ErrDumpInterrupted at the end of AllRules;
-// ListRules retries a few times first. Tables with few chains are listed
-// with a single dump as before.
+// ListRules retries a few times first. Smaller listings are one dump, as
+// before.
 //
 // # Errors
 //

@@ -44,10 +44,10 @@ func manyChainsRuleset() string {
 	return sb.String()
 }
 
-func listWith(t *testing.T, c *Conn, mode listMode, f RuleFilter) []*Rule {
+func listWith(t *testing.T, c *Conn, mode listMode, switchAt int, f RuleFilter) []*Rule {
 	t.Helper()
-	c.listMode = mode
-	defer func() { c.listMode = listAuto }()
+	c.listMode, c.switchAt = mode, switchAt
+	defer func() { c.listMode, c.switchAt = listAuto, 0 }()
 	rs, err := c.ListRules(testCtx(t), f)
 	if err != nil {
 		t.Fatalf("mode %d %+v: %v", mode, f, err)
@@ -72,22 +72,26 @@ func TestListRulesPathsAgree(t *testing.T) {
 		{SkipExprs: true},
 	}
 	for _, f := range filters {
-		one := listWith(t, c, listOneDump, f)
-		by := listWith(t, c, listByChain, f)
-		auto := listWith(t, c, listAuto, f)
+		one := listWith(t, c, listOneDump, 0, f)
 		if len(one) == 0 {
 			t.Fatalf("%+v: nothing listed", f)
 		}
-		if !reflect.DeepEqual(one, by) {
-			t.Errorf("%+v: single dump %d rules, per chain %d; first difference %s", f, len(one), len(by), firstRuleDiff(one, by))
-		}
-		if !reflect.DeepEqual(one, auto) {
+		if auto := listWith(t, c, listAuto, 0, f); !reflect.DeepEqual(one, auto) {
 			t.Errorf("%+v: single dump and auto differ: %s", f, firstRuleDiff(one, auto))
 		}
+		// Chain by chain from the start, and switching after the first
+		// rule, inside the 300-rule chain (several datagrams into the
+		// first dump), at the end of a chain, and at the last rule.
+		for _, at := range []int{0, 1, 18, 100, 200, 318, len(one) - 1, len(one)} {
+			by := listWith(t, c, listByChain, at, f)
+			if !reflect.DeepEqual(one, by) {
+				t.Errorf("%+v, switching after %d: single dump %d rules, per chain %d; first difference %s",
+					f, at, len(one), len(by), firstRuleDiff(one, by))
+			}
+		}
 	}
-	// The many table really went chain by chain in auto mode (40 chains),
-	// and the anonymous chain's rule is listed under its own chain.
-	all := listWith(t, c, listAuto, RuleFilter{Family: FamilyIPv4, Table: "many"})
+	// The anonymous chain's rule is listed under its own chain.
+	all := listWith(t, c, listByChain, 0, RuleFilter{Family: FamilyIPv4, Table: "many"})
 	want := 0
 	for i := range 40 {
 		n := (i * 7) % 13
@@ -144,6 +148,8 @@ func TestListRulesGenerationRetry(t *testing.T) {
 		t.Fatal(err)
 	}
 	tmpl := before[0]
+	// Switch to per-chain dumps inside the 300-rule chain c05.
+	c.listMode, c.switchAt = listByChain, 100
 	addRule := func() {
 		b := other.NewBatch()
 		b.AddRule(&Rule{Family: FamilyIPv4, Table: "many", Chain: "c39", Exprs: tmpl.Exprs, Comment: "added"})
@@ -192,6 +198,17 @@ func TestListRulesGenerationRetry(t *testing.T) {
 		t.Errorf("AllRules yielded %d rules, want at least %d", n, len(got))
 	}
 
+	// Chain by chain from the start: the same.
+	c.switchAt = 0
+	c.hookChains = addRule
+	last = nil
+	for _, err := range c.AllRules(ctx, RuleFilter{Family: FamilyIPv4, Table: "many"}) {
+		last = err
+	}
+	if !errors.Is(last, ErrDumpInterrupted) {
+		t.Fatalf("AllRules chain by chain after a concurrent commit: %v, want ErrDumpInterrupted", last)
+	}
+
 	// A ruleset changing on every attempt: bounded retries.
 	calls = 0
 	c.hookChains = func() { calls++; addRule() }
@@ -202,7 +219,9 @@ func TestListRulesGenerationRetry(t *testing.T) {
 		t.Errorf("%d attempts, want %d", calls, dumpRetries)
 	}
 
-	// A chain deleted after the chain list is a change too.
+	// A chain deleted after the chain list is a change too; so is the
+	// chain the first dump stopped in (c05).
+	c.switchAt = 100
 	calls = 0
 	c.hookChains = func() {
 		if calls++; calls == 1 {
@@ -222,6 +241,22 @@ func TestListRulesGenerationRetry(t *testing.T) {
 			t.Fatalf("deleted chain listed: %v", r)
 		}
 	}
+	calls = 0
+	c.hookChains = func() {
+		if calls++; calls == 1 {
+			ns.Run(t, "nft", "flush chain ip many c05; delete chain ip many c05")
+		}
+	}
+	got, err = c.ListRules(ctx, RuleFilter{Family: FamilyIPv4, Table: "many"})
+	c.hookChains = nil
+	if err != nil || calls != 2 {
+		t.Fatalf("after the current chain was deleted: %v, %d attempts", err, calls)
+	}
+	for _, r := range got {
+		if r.Chain == "c05" {
+			t.Fatalf("deleted chain listed: %v", r)
+		}
+	}
 }
 
 // TestListRulesStopsCleanly: breaking out of a per-chain listing, or
@@ -232,6 +267,7 @@ func TestListRulesStopsCleanly(t *testing.T) {
 	c, ns := testConn(t)
 	ns.RunInput(t, manyChainsRuleset(), "nft", "-f", "-")
 	f := RuleFilter{Family: FamilyIPv4, Table: "many"}
+	c.listMode, c.switchAt = listByChain, 50 // break in the first dump and after the switch
 	want, err := c.ListRules(testCtx(t), f)
 	if err != nil {
 		t.Fatal(err)
