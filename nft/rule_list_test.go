@@ -14,7 +14,7 @@ import (
 )
 
 // manyChainsRuleset is testdata/broad.nft plus a table of 40 chains (more
-// than perChainMin) holding 0 to 300 rules each (300 rules span several
+// than a few) holding 0 to 300 rules each (300 rules span several
 // dump datagrams and chunks), a base chain, jumps, an anonymous bound
 // chain and comments.
 func manyChainsRuleset() string {
