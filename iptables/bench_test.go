@@ -381,27 +381,7 @@ func processCPUSplit() (user, sys time.Duration) {
 //
 //	go test -run '^$' -bench SaveRules -benchmem ./iptables
 func BenchmarkSaveRules(b *testing.B) {
-	var listed []*nft.Rule
-	for _, line := range strings.Split(kubeRuleset(kubeServices(benchSvcs, benchEps)), "\n") {
-		if !strings.HasPrefix(line, "-A ") {
-			continue
-		}
-		r, err := ParseRule(IPv4, line)
-		if err != nil {
-			b.Fatal(err)
-		}
-		xs, err := encodeRule(IPv4, r)
-		if err != nil {
-			b.Fatal(err)
-		}
-		raw, err := marshalExprs(xs)
-		if err != nil {
-			b.Fatal(err)
-		}
-		nr := &nft.Rule{Family: nft.FamilyIPv4, Table: "nat", Chain: r.Chain}
-		nr.SetRawExprs(raw)
-		listed = append(listed, nr)
-	}
+	listed := kubeRules(b, kubeRuleset(kubeServices(benchSvcs, benchEps)))
 	var ms0, ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
 	b.ResetTimer()
