@@ -236,12 +236,13 @@ func BenchmarkListChainsCrossover(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Run(fmt.Sprintf("%dx%d", chains, shape[1]), func(b *testing.B) {
-			var one, by, seq time.Duration
+			var one, by, seq, auto time.Duration
 			i := 0
 			for b.Loop() {
 				if i++; i%2 == 0 {
 					one += list(b, listOneDump, rules)
 					by += list(b, listByChain, rules)
+					auto += list(b, listAuto, rules)
 					c.sockets = 1
 					seq += list(b, listByChain, rules)
 					c.sockets = 0
@@ -249,6 +250,7 @@ func BenchmarkListChainsCrossover(b *testing.B) {
 					c.sockets = 1
 					seq += list(b, listByChain, rules)
 					c.sockets = 0
+					auto += list(b, listAuto, rules)
 					by += list(b, listByChain, rules)
 					one += list(b, listOneDump, rules)
 				}
@@ -256,6 +258,7 @@ func BenchmarkListChainsCrossover(b *testing.B) {
 			b.ReportMetric(float64(one.Microseconds())/float64(b.N), "one-dump-µs")
 			b.ReportMetric(float64(by)/float64(one), "by-chain/one-dump")
 			b.ReportMetric(float64(seq)/float64(one), "by-chain-1-socket/one-dump")
+			b.ReportMetric(float64(auto)/float64(one), "auto/one-dump")
 		})
 	}
 }

@@ -45,7 +45,7 @@
 // so a dump filtered by table alone costs O(rules²) (measured 47 µs per
 // rule at 220 000 rules), while a dump filtered by table and chain looks
 // the chain up and walks only it. nfkit yields from one dump, and after
-// 10 000 rules lists the chains and dumps the rest chain by chain on a few
+// 4 096 rules lists the chains and dumps the rest chain by chain on a few
 // extra sockets the Conn opens on first use (in its namespace; Close
 // closes them), yielding the rules in the kernel's chain order with a
 // bounded look-ahead. Those dumps are not one snapshot: the ruleset

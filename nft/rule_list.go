@@ -49,13 +49,16 @@ import (
 
 // perChainAfter is how many rules AllRules takes from one table-wide dump
 // before switching to per-chain dumps. Measured with
-// BenchmarkListChainsCrossover (11 rules per chain, a loaded 2-core
-// machine): one dump costs ~2.6 µs + 0.15 ns × rules-so-far per rule,
-// per-chain listing ~6-8 µs per rule flat, so the next rule is cheaper per
-// chain from ~11 000 rules on; chain by chain was 1.3x slower than one
-// dump at 5 500 rules, even at 22 000, 1.4x faster at 55 000 and 2.5x at
-// 110 000.
-const perChainAfter = 10000
+// BenchmarkListChainsCrossover (11 rules per chain, interleaved runs on a
+// loaded 2-core machine, so ±20%): chain by chain from the start against
+// one dump was 1.3x slower at 2 500 and 5 500 rules, even at 22 000, 1.6x
+// faster at 55 000 and 2.5x at 110 000; switching after 10 000 rules was
+// 1.3x slower than one dump at 22 000 and only 1.2x faster at 55 000 (the
+// first 10 000 rules of one dump already cost more than per chain). A
+// switch after a few thousand rules keeps small tables on the cheap path
+// (no chain list, no round trip per chain) and bounds what the quadratic
+// part can cost.
+const perChainAfter = 4096
 
 // dumpSockets is how many extra sockets the per-chain dumps run on at
 // once, and how many idle ones a Conn keeps.
