@@ -98,19 +98,7 @@ func loadBench(b *testing.B) (*Conn, *nstest.NS, []expr.Any) {
 func BenchmarkList20kRules(b *testing.B) {
 	c, ns, _ := loadBench(b)
 	b.Run("nfkit", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			n := 0
-			for _, err := range c.AllRules(b.Context(), RuleFilter{Family: FamilyINet, Table: "bench"}) {
-				if err != nil {
-					b.Fatal(err)
-				}
-				n++
-			}
-			if n != benchRules {
-				b.Fatalf("%d rules", n)
-			}
-		}
+		benchListRules(b, c, listAuto, RuleFilter{Family: FamilyINet, Table: "bench"}, benchRules)
 	})
 	// The single table-wide dump nfkit used before listing chain by chain
 	// (what AllRules still does for tables with few chains): before and
