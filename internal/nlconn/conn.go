@@ -173,9 +173,17 @@ func (s *sockTransport) send(b []byte) error {
 
 func (s *sockTransport) recv(ctx context.Context, block bool) ([]byte, error) {
 	if block {
-		stop := context.AfterFunc(ctx, func() { _ = s.nc.SetReadDeadline(time.Unix(1, 0)) })
+		fired := make(chan struct{})
+		stop := context.AfterFunc(ctx, func() {
+			_ = s.nc.SetReadDeadline(time.Unix(1, 0))
+			close(fired)
+		})
 		defer func() {
-			if !stop() { // the deadline was set: clear it for the next exchange
+			// stop reports false once the callback has started; it may
+			// still be about to set the deadline, so wait for it before
+			// clearing, or the next exchange would time out at once.
+			if !stop() {
+				<-fired
 				_ = s.nc.SetReadDeadline(time.Time{})
 			}
 		}()
