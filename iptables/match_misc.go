@@ -63,29 +63,44 @@ func (m *Mark) Revision() uint8    { return 1 }
 func (m *Mark) isMatch()           {}
 func (m *Mark) check(Family) error { return nil }
 func (m *Mark) parse(p *optParser, opt string, inv bool) (bool, error) {
+	return parseMarkOpt(p, opt, inv, &m.Value, &m.Mask, &m.Invert)
+}
+func (m *Mark) save(b *textBuf, _ Family) { saveMarkOpt(b, m.Value, m.Mask, m.Invert) }
+func (m *Mark) info(Family) []byte        { return markInfo(m.Value, m.Mask, m.Invert) }
+func (m *Mark) setInfo(_ Family, b []byte) error {
+	return setMarkInfo("mark", b, &m.Value, &m.Mask, &m.Invert)
+}
+
+// -m mark and -m connmark share their option, text and info layout
+// (xt_mark_mtinfo1 and xt_connmark_mtinfo1 are both mark, mask, invert).
+
+func parseMarkOpt(p *optParser, opt string, inv bool, value, mask *uint32, invert *bool) (bool, error) {
 	if opt != "--mark" {
 		return false, nil
 	}
 	v, mk, err := p.markMask(opt)
-	m.Value, m.Mask, m.Invert = v, mk, inv
+	*value, *mask, *invert = v, mk, inv
 	return true, err
 }
-func (m *Mark) save(b *textBuf, _ Family) {
-	b.WriteString(not(m.Invert) + " --mark " + markString(m.Value, m.Mask))
+
+func saveMarkOpt(b *textBuf, value, mask uint32, invert bool) {
+	b.WriteString(not(invert) + " --mark " + markString(value, mask))
 }
-func (m *Mark) info(Family) []byte {
+
+func markInfo(value, mask uint32, invert bool) []byte {
 	w := newWB(9)
-	w.u32(0, m.Value)
-	w.u32(4, m.Mask)
-	if m.Invert {
+	w.u32(0, value)
+	w.u32(4, mask)
+	if invert {
 		w.u8(8, 1)
 	}
 	return w.b
 }
-func (m *Mark) setInfo(_ Family, b []byte) error {
+
+func setMarkInfo(what string, b []byte, value, mask *uint32, invert *bool) error {
 	r := &rb{b: b}
-	m.Value, m.Mask, m.Invert = r.u32(0), r.u32(4), r.u8(8) != 0
-	return r.err("mark", 9)
+	*value, *mask, *invert = r.u32(0), r.u32(4), r.u8(8) != 0
+	return r.err(what, 9)
 }
 
 func markString(v, mask uint32) string {
@@ -126,29 +141,12 @@ func (m *Connmark) Revision() uint8    { return 1 }
 func (m *Connmark) isMatch()           {}
 func (m *Connmark) check(Family) error { return nil }
 func (m *Connmark) parse(p *optParser, opt string, inv bool) (bool, error) {
-	if opt != "--mark" {
-		return false, nil
-	}
-	v, mk, err := p.markMask(opt)
-	m.Value, m.Mask, m.Invert = v, mk, inv
-	return true, err
+	return parseMarkOpt(p, opt, inv, &m.Value, &m.Mask, &m.Invert)
 }
-func (m *Connmark) save(b *textBuf, _ Family) {
-	b.WriteString(not(m.Invert) + " --mark " + markString(m.Value, m.Mask))
-}
-func (m *Connmark) info(Family) []byte {
-	w := newWB(9)
-	w.u32(0, m.Value)
-	w.u32(4, m.Mask)
-	if m.Invert {
-		w.u8(8, 1)
-	}
-	return w.b
-}
+func (m *Connmark) save(b *textBuf, _ Family) { saveMarkOpt(b, m.Value, m.Mask, m.Invert) }
+func (m *Connmark) info(Family) []byte        { return markInfo(m.Value, m.Mask, m.Invert) }
 func (m *Connmark) setInfo(_ Family, b []byte) error {
-	r := &rb{b: b}
-	m.Value, m.Mask, m.Invert = r.u32(0), r.u32(4), r.u8(8) != 0
-	return r.err("connmark", 9)
+	return setMarkInfo("connmark", b, &m.Value, &m.Mask, &m.Invert)
 }
 
 // Statistic is -m statistic (struct xt_statistic_info).
