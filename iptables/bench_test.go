@@ -83,24 +83,9 @@ func BenchmarkKubeRestoreFull(b *testing.B) {
 // replaced), applied with --noflush semantics, alternating between two
 // versions so every iteration is a real change.
 func BenchmarkKubeNoFlushOneService(b *testing.B) {
-	svcs := kubeServices(benchSvcs, benchEps)
-	full := kubeRuleset(svcs)
-	a := svcs[benchSvcs/2]
-	bb := a
-	bb.eps = append([]string{"10.245.0.1", "10.245.0.2"}, a.eps[2:]...)
-	updates := []string{kubeUpdate(a, bb), kubeUpdate(bb, a)}
-	nsK, nsC := benchNS(b), benchNS(b)
+	updates, nsK, nsC, c := noFlushSetup(b)
 	defer nsK.Close()
 	defer nsC.Close()
-	for _, ns := range []*nstest.NS{nsK, nsC} {
-		if out, err := ns.ExecInput([]byte(full), "iptables-nft-restore"); err != nil {
-			b.Fatalf("%v: %s", err, out)
-		}
-	}
-	c, err := Dial(&Config{NetNS: nsK.FD()})
-	if err != nil {
-		b.Fatal(err)
-	}
 	defer c.Close()
 	ctx := context.Background()
 	opt := &RestoreOptions{NoFlush: true}
@@ -291,24 +276,9 @@ func BenchmarkKubePlan(b *testing.B) {
 //
 //	go test -run '^$' -bench KubeNoFlushPhases -benchtime 20x ./iptables
 func BenchmarkKubeNoFlushPhases(b *testing.B) {
-	svcs := kubeServices(benchSvcs, benchEps)
-	full := kubeRuleset(svcs)
-	a := svcs[benchSvcs/2]
-	bb := a
-	bb.eps = append([]string{"10.245.0.1", "10.245.0.2"}, a.eps[2:]...)
-	updates := []string{kubeUpdate(a, bb), kubeUpdate(bb, a)}
-	nsK, nsC := benchNS(b), benchNS(b)
+	updates, nsK, nsC, c := noFlushSetup(b)
 	defer nsK.Close()
 	defer nsC.Close()
-	for _, ns := range []*nstest.NS{nsK, nsC} {
-		if out, err := ns.ExecInput([]byte(full), "iptables-nft-restore"); err != nil {
-			b.Fatalf("%v: %s", err, out)
-		}
-	}
-	c, err := Dial(&Config{NetNS: nsK.FD()})
-	if err != nil {
-		b.Fatal(err)
-	}
 	defer c.Close()
 	ctx := context.Background()
 	opt := &RestoreOptions{NoFlush: true}
@@ -402,4 +372,32 @@ func BenchmarkSaveRules(b *testing.B) {
 	n := float64(b.N) * float64(len(listed))
 	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/n, "allocs/rule")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/rule")
+}
+
+// noFlushSetup loads the kube-proxy table with iptables-nft-restore into
+// two fresh namespaces (nsK for nfkit, nsC for the CLI) and returns the two
+// alternating one-service updates and a Conn in nsK.
+func noFlushSetup(b *testing.B) ([]string, *nstest.NS, *nstest.NS, *Conn) {
+	b.Helper()
+	svcs := kubeServices(benchSvcs, benchEps)
+	full := kubeRuleset(svcs)
+	a := svcs[benchSvcs/2]
+	bb := a
+	bb.eps = append([]string{"10.245.0.1", "10.245.0.2"}, a.eps[2:]...)
+	updates := []string{kubeUpdate(a, bb), kubeUpdate(bb, a)}
+	nsK, nsC := benchNS(b), benchNS(b)
+	for _, ns := range []*nstest.NS{nsK, nsC} {
+		if out, err := ns.ExecInput([]byte(full), "iptables-nft-restore"); err != nil {
+			nsK.Close()
+			nsC.Close()
+			b.Fatalf("%v: %s", err, out)
+		}
+	}
+	c, err := Dial(&Config{NetNS: nsK.FD()})
+	if err != nil {
+		nsK.Close()
+		nsC.Close()
+		b.Fatal(err)
+	}
+	return updates, nsK, nsC, c
 }
