@@ -67,7 +67,7 @@ func (c *Conn) auxConn() (*nlconn.Conn, error) {
 	c.auxMu.Lock()
 	defer c.auxMu.Unlock()
 	if c.aux == nil {
-		a, err := nlconn.Dial(unix.NETLINK_NETFILTER, &nlconn.Config{NetNS: c.cfg.NetNS})
+		a, err := c.nl.DialSibling(unix.NETLINK_NETFILTER, nlconn.Config{NetNS: c.cfg.NetNS})
 		if err != nil {
 			return nil, err
 		}

@@ -88,7 +88,7 @@ func (c *Conn) Listen(ctx context.Context, groups Groups, filter Filter) iter.Se
 		if buf == 0 {
 			buf = 16 << 20
 		}
-		nl, err := nlconn.Dial(unix.NETLINK_NETFILTER, &nlconn.Config{NetNS: c.cfg.NetNS, Groups: uint32(groups), ReadBuffer: buf})
+		nl, err := c.nl.DialSibling(unix.NETLINK_NETFILTER, nlconn.Config{NetNS: c.cfg.NetNS, Groups: uint32(groups), ReadBuffer: buf})
 		if err != nil {
 			yield(Event{}, err)
 			return

@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+
+	"github.com/nfkit/nfkit/internal/nstest"
 )
 
 // startListen runs Listen in a goroutine and forwards what it yields. It
@@ -125,4 +128,23 @@ func TestEventsOverflowReportedAndStreamContinues(t *testing.T) {
 			t.Fatal("stream stopped after the overflow")
 		}
 	}
+}
+
+// TestListenStaysInNamespace: Listen's socket, dialed after Dial, joins
+// the groups in the namespace of the Conn's socket even when the
+// Config.NetNS descriptor was closed since and its number now names the
+// host's namespace (startListen fails unless the probe's event, created
+// in the namespace, arrives).
+func TestListenStaysInNamespace(t *testing.T) {
+	ns := nstest.New(t)
+	dup, err := unix.Dup(ns.FD())
+	require.NoError(t, err)
+	c, err := Dial(&Config{NetNS: dup})
+	require.NoError(t, err)
+	defer c.Close()
+	unix.Close(dup)
+	host, err := unix.Open("/proc/self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	require.NoError(t, err)
+	defer unix.Close(host)
+	startListen(t, c, GroupFlows, Filter{}, tcpFlow("192.0.2.250", "192.0.2.251", 0, 9), nil)
 }

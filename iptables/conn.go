@@ -4,6 +4,8 @@ import (
 	"errors"
 	"sync"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/nfkit/nfkit/ipset"
 	"github.com/nfkit/nfkit/nft"
 )
@@ -37,13 +39,28 @@ func (c *Conn) pool() ([]*nft.Conn, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for len(c.dumpers) < dumpSockets {
-		n, err := nft.Dial(&nft.Config{NetNS: c.netns})
+		n, err := dialSibling(c, func(netns int) (*nft.Conn, error) { return nft.Dial(&nft.Config{NetNS: netns}) })
 		if err != nil {
 			return nil, err
 		}
 		c.dumpers = append(c.dumpers, n)
 	}
 	return c.dumpers, nil
+}
+
+// dialSibling opens another socket with dial in the namespace of the
+// Conn's own socket. Config.NetNS is not used again after Dial: the caller
+// may have closed that descriptor since, and its number may now name
+// another namespace (the host's), where a per-chain dump would silently
+// find nothing. Config.NetNS is the fallback only on kernels without
+// SIOCGSKNS (before 4.9).
+func dialSibling[T any](c *Conn, dial func(netns int) (T, error)) (T, error) {
+	fd, err := c.n.NetNS()
+	if err != nil {
+		return dial(c.netns)
+	}
+	defer unix.Close(fd)
+	return dial(fd)
 }
 
 // Dial opens a netfilter netlink socket (in cfg.NetNS when set).

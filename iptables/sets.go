@@ -49,7 +49,7 @@ func (c *Conn) ipsetConn() (*ipset.Conn, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ipset == nil {
-		s, err := ipset.Dial(&ipset.Config{NetNS: c.netns})
+		s, err := dialSibling(c, func(netns int) (*ipset.Conn, error) { return ipset.Dial(&ipset.Config{NetNS: netns}) })
 		if err != nil {
 			return nil, fmt.Errorf("iptables: ipset connection for set lookups: %w", err)
 		}

@@ -132,7 +132,7 @@ func (c *Conn) getSocket() (*nlconn.Conn, error) {
 		return s, nil
 	}
 	c.poolMu.Unlock()
-	return nlconn.Dial(unix.NETLINK_GENERIC, sockConfig(c.cfg.NetNS))
+	return c.c.DialSibling(unix.NETLINK_GENERIC, *sockConfig(c.cfg.NetNS))
 }
 
 // sockConfig is the configuration of every IPVS socket. IPVS replies are

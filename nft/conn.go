@@ -2,6 +2,7 @@ package nft
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/nfkit/nfkit/internal/nlconn"
@@ -70,10 +71,8 @@ func (c *Conn) Close() error {
 	return errors.Join(errs...)
 }
 
-// dumper returns an idle extra socket, or dials one in the network
-// namespace of the Conn's own socket (read back with SIOCGSKNS, so a
-// Config.NetNS descriptor closed since Dial does not matter; Config.NetNS
-// is the fallback on kernels without it).
+// dumper returns an idle extra socket, or dials one in the Conn's
+// namespace (see dialSibling).
 func (c *Conn) dumper() (*nlconn.Conn, error) {
 	c.poolMu.Lock()
 	if c.closed {
@@ -87,12 +86,30 @@ func (c *Conn) dumper() (*nlconn.Conn, error) {
 		return s, nil
 	}
 	c.poolMu.Unlock()
-	netns := c.cfg.NetNS
-	if fd, err := c.nl.NetNS(); err == nil {
-		defer unix.Close(fd)
-		netns = fd
+	return c.dialSibling(&nlconn.Config{ReadBuffer: c.cfg.ReadBuffer})
+}
+
+// NetNS returns a new descriptor of the network namespace the Conn's
+// socket lives in (ioctl SIOCGSKNS, Linux 4.9+), for opening other
+// sockets there later: unlike Config.NetNS it stays right after the
+// caller has closed that descriptor, or its number was reused for
+// another namespace. The caller closes it.
+func (c *Conn) NetNS() (int, error) {
+	fd, err := c.nl.NetNS()
+	if err != nil {
+		return -1, fmt.Errorf("nft: namespace of the connection: %w", err)
 	}
-	return nlconn.Dial(unix.NETLINK_NETFILTER, &nlconn.Config{NetNS: netns, ReadBuffer: c.cfg.ReadBuffer})
+	return fd, nil
+}
+
+// dialSibling opens another NETLINK_NETFILTER socket (dump pool, event
+// subscriptions) in the namespace of the Conn's own socket, never through
+// Config.NetNS, whose descriptor may have been closed, and its number
+// reused, since Dial. Config.NetNS is the fallback only on kernels
+// without SIOCGSKNS.
+func (c *Conn) dialSibling(cfg *nlconn.Config) (*nlconn.Conn, error) {
+	cfg.NetNS = c.cfg.NetNS
+	return c.nl.DialSibling(unix.NETLINK_NETFILTER, *cfg)
 }
 
 // release gives a socket back to the idle pool. A socket whose dump was

@@ -7,8 +7,6 @@ import (
 	"iter"
 	"net"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/nfkit/nfkit/internal/attr"
 	"github.com/nfkit/nfkit/internal/nfnl"
 	"github.com/nfkit/nfkit/internal/nlconn"
@@ -81,9 +79,7 @@ const (
 
 // subscribe opens an event socket in c's namespace joined to group.
 func (c *Conn) subscribe(group int) (*nlconn.Conn, error) {
-	return nlconn.Dial(unix.NETLINK_NETFILTER, &nlconn.Config{
-		NetNS: c.cfg.NetNS, Groups: 1 << (group - 1), ReadBuffer: 8 << 20,
-	})
+	return c.dialSibling(&nlconn.Config{Groups: 1 << (group - 1), ReadBuffer: 8 << 20})
 }
 
 // Monitor streams ruleset change events until ctx is cancelled (like `nft

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/nfkit/nfkit/internal/nstest"
 )
 
@@ -147,5 +149,51 @@ func TestMonitorObjects(t *testing.T) {
 		objs[1].Kind != EventNewObject || objs[1].Object.Quota == nil || objs[1].Object.Quota.Bytes != 100 ||
 		objs[2].Kind != EventDelObject || objs[2].Object.Name != "l" {
 		t.Errorf("object events: %+v %+v %+v", objs[0].Object, objs[1].Object, objs[2].Object)
+	}
+}
+
+// TestMonitorStaysInNamespace: Monitor's socket, opened after Dial,
+// subscribes in the namespace of the Conn's socket even when the
+// Config.NetNS descriptor was closed since and its number now names the
+// host's namespace.
+func TestMonitorStaysInNamespace(t *testing.T) {
+	nstest.RequireTool(t, "nft")
+	ns := nstest.New(t)
+	dup, err := unix.Dup(ns.FD())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Dial(&Config{NetNS: dup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	unix.Close(dup)
+	host, err := unix.Open("/proc/self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(host)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	events := make(chan Event, 16)
+	go func() {
+		defer close(events)
+		for ev, err := range c.Monitor(ctx) {
+			if err != nil {
+				return
+			}
+			events <- ev
+		}
+	}()
+	time.Sleep(100 * time.Millisecond) // let the subscription bind
+	ns.Run(t, "nft", "add table ip nsmon")
+	select {
+	case ev, ok := <-events:
+		if !ok || ev.Kind != EventNewTable || ev.Table.Name != "nsmon" {
+			t.Fatalf("first event %+v (open %v), want the new table nsmon", ev, ok)
+		}
+	case <-ctx.Done():
+		t.Fatal("no event from the namespace: the monitor subscribed elsewhere")
 	}
 }

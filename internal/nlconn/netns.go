@@ -28,3 +28,18 @@ func (c *Conn) NetNS() (int, error) {
 	}
 	return fd, nil
 }
+
+// DialSibling opens another socket of protocol in the namespace c's socket
+// lives in. Packages dial extra sockets lazily (dump pools, event
+// subscriptions, a second connection for a concurrent dump) and must not
+// use their Config.NetNS descriptor again for that: the caller may have
+// closed it since Dial and its number may name another namespace by now,
+// where a dump would silently find nothing. cfg.NetNS is used only on
+// kernels without SIOCGSKNS (before 4.9).
+func (c *Conn) DialSibling(protocol int, cfg Config) (*Conn, error) {
+	if fd, err := c.NetNS(); err == nil {
+		defer unix.Close(fd)
+		cfg.NetNS = fd
+	}
+	return Dial(protocol, &cfg)
+}
