@@ -15,6 +15,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
@@ -32,14 +33,16 @@ type Config struct {
 	// the sysctl limits when running with CAP_NET_ADMIN). 0 keeps the default
 	// and lets big batches grow them as needed.
 	ReadBuffer, WriteBuffer int
-	// RecvSize, when set, reads each datagram straight into a buffer of
-	// this many bytes, without first peeking at its size: one recvmsg per
-	// datagram instead of two, which matters where syscalls are slow and
-	// replies small (IPVS lists destinations with one dump per service).
-	// A datagram longer than RecvSize is an error, never a silent
-	// truncation; the kernel caps a dump datagram at 32 KiB. 0 peeks.
+	// RecvSize is the buffer each datagram is read into, with one recvmsg
+	// (no size peek: that would double the syscalls of a dump). A
+	// datagram longer than RecvSize is an error, never a silent
+	// truncation. 0 means defaultRecvSize (64 KiB), which holds any
+	// netfilter reply: the kernel caps a dump datagram at 32 KiB.
 	RecvSize int
 }
+
+// defaultRecvSize is the receive buffer when Config.RecvSize is 0.
+const defaultRecvSize = 64 << 10
 
 // transport is what a Conn needs from a socket. The real one is a netlink
 // socket; tests use a fake kernel.
@@ -48,6 +51,9 @@ type transport interface {
 	// recv reads one datagram into a fresh buffer. With block=false it
 	// returns (nil, nil) when nothing is queued.
 	recv(ctx context.Context, block bool) ([]byte, error)
+	// watch makes a blocked recv return when ctx is cancelled, until
+	// stop is called. Each exchange arms it once.
+	watch(ctx context.Context) (stop func())
 	setBuffers(read, write int) error
 	close() error
 }
@@ -85,7 +91,11 @@ func Dial(protocol int, cfg *Config) (*Conn, error) {
 		nc.Close()
 		return nil, err
 	}
-	t := &sockTransport{nc: nc, raw: raw, fixed: max(cfg.RecvSize, 0)}
+	size := cfg.RecvSize
+	if size <= 0 {
+		size = defaultRecvSize
+	}
+	t := &sockTransport{nc: nc, raw: raw, size: size}
 	c := newConn(t)
 	if err := c.SetBuffers(cfg.ReadBuffer, cfg.WriteBuffer); err != nil {
 		nc.Close()
@@ -143,12 +153,11 @@ func (c *Conn) nextSeq() uint32 {
 // sockTransport is a real netlink socket. It reads through the runtime
 // poller so that context cancellation (via read deadlines) works.
 type sockTransport struct {
-	nc  *netlink.Conn
-	raw syscall.RawConn
-	buf []byte // peek/read scratch; callers are serialised by Conn.mu
-	// fixed is Config.RecvSize: read without peeking into a buffer of
-	// this size (0: peek first).
-	fixed int
+	nc   *netlink.Conn
+	raw  syscall.RawConn
+	buf  []byte // read scratch; callers are serialised by Conn.mu
+	size int    // Config.RecvSize, or defaultRecvSize
+
 }
 
 func (s *sockTransport) close() error { return s.nc.Close() }
@@ -171,84 +180,41 @@ func (s *sockTransport) send(b []byte) error {
 	return nil
 }
 
-func (s *sockTransport) recv(ctx context.Context, block bool) ([]byte, error) {
-	if block {
-		fired := make(chan struct{})
-		stop := context.AfterFunc(ctx, func() {
-			_ = s.nc.SetReadDeadline(time.Unix(1, 0))
-			close(fired)
-		})
-		defer func() {
-			// stop reports false once the callback has started; it may
-			// still be about to set the deadline, so wait for it before
-			// clearing, or the next exchange would time out at once.
-			if !stop() {
-				<-fired
-				_ = s.nc.SetReadDeadline(time.Time{})
-			}
-		}()
+// watch arms ctx for one exchange: when it is cancelled, the socket's read
+// deadline is moved into the past so a blocked read returns. Arming once per
+// exchange (not per datagram) keeps long dumps cheap; a context that can
+// never be cancelled costs nothing.
+func (s *sockTransport) watch(ctx context.Context) (stop func()) {
+	if ctx.Done() == nil {
+		return func() {}
 	}
-	var (
-		n    int
-		rerr error
-	)
-	if s.fixed > 0 {
-		return s.recvFixed(ctx, block)
-	}
-	if s.buf == nil {
-		s.buf = make([]byte, 64*1024)
-	}
-	buf := s.buf
-	flags := unix.MSG_PEEK | unix.MSG_TRUNC
-	if !block {
-		flags |= unix.MSG_DONTWAIT
-	}
-	peek := func(fd uintptr) bool {
-		n, _, rerr = unix.Recvfrom(int(fd), buf, flags)
-		return !block || rerr != unix.EAGAIN
-	}
-	if err := s.raw.Read(peek); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+	fired := make(chan struct{})
+	unarm := context.AfterFunc(ctx, func() {
+		_ = s.nc.SetReadDeadline(time.Unix(1, 0))
+		close(fired)
+	})
+	return func() {
+		// unarm reports false once the callback has started; it may
+		// still be about to set the deadline, so wait for it before
+		// clearing, or the next exchange would time out at once.
+		if !unarm() {
+			<-fired
+			_ = s.nc.SetReadDeadline(time.Time{})
 		}
-		return nil, err
 	}
-	if rerr == unix.EAGAIN && !block {
-		return nil, nil
-	}
-	if rerr == unix.ENOBUFS {
-		return nil, ErrOverrun
-	}
-	if rerr != nil {
-		return nil, fmt.Errorf("netlink recvmsg: %w", rerr)
-	}
-	if n > len(buf) {
-		s.buf = make([]byte, n)
-		buf = s.buf
-	}
-	// The datagram is queued; this read cannot block.
-	if err := s.raw.Read(func(fd uintptr) bool {
-		n, _, rerr = unix.Recvfrom(int(fd), buf, unix.MSG_DONTWAIT)
-		return true
-	}); err != nil {
-		return nil, err
-	}
-	if rerr != nil {
-		return nil, fmt.Errorf("netlink recvmsg: %w", rerr)
-	}
-	// Hand out a right-sized copy: messages alias it, and a 64 KiB buffer
-	// per small reply would waste memory on long dumps.
-	out := make([]byte, n)
-	copy(out, buf[:n])
-	return out, nil
 }
 
-// recvFixed is recv without the size peek (Config.RecvSize). MSG_TRUNC
-// makes the kernel return the datagram's real length, so a datagram that
-// did not fit is reported instead of being cut.
-func (s *sockTransport) recvFixed(ctx context.Context, block bool) ([]byte, error) {
-	if len(s.buf) != s.fixed {
-		s.buf = make([]byte, s.fixed)
+// recv reads one datagram with a single recvmsg into a scratch buffer of
+// s.size bytes and returns a right-sized copy (messages alias it, and a
+// big buffer per small reply would waste memory on long dumps). MSG_TRUNC
+// makes the kernel return the datagram's real length, so one that did not
+// fit is reported instead of being cut. The kernel caps a dump datagram at
+// the receive buffer size user space last offered, and at 32 KiB
+// (netlink_recvmsg): with the 64 KiB default every dump datagram uses the
+// full 32 KiB, and no netfilter reply comes near 64 KiB.
+func (s *sockTransport) recv(ctx context.Context, block bool) ([]byte, error) {
+	if len(s.buf) != s.size {
+		s.buf = make([]byte, s.size)
 	}
 	var (
 		n    int
@@ -259,7 +225,7 @@ func (s *sockTransport) recvFixed(ctx context.Context, block bool) ([]byte, erro
 		flags |= unix.MSG_DONTWAIT
 	}
 	if err := s.raw.Read(func(fd uintptr) bool {
-		n, _, rerr = unix.Recvfrom(int(fd), s.buf, flags)
+		n, rerr = recvmsg(int(fd), s.buf, flags)
 		return !block || rerr != unix.EAGAIN
 	}); err != nil {
 		if ctx.Err() != nil {
@@ -275,11 +241,22 @@ func (s *sockTransport) recvFixed(ctx context.Context, block bool) ([]byte, erro
 	case rerr != nil:
 		return nil, fmt.Errorf("netlink recvmsg: %w", rerr)
 	case n > len(s.buf):
-		return nil, fmt.Errorf("netlink recvmsg: datagram of %d bytes exceeds Config.RecvSize %d", n, len(s.buf))
+		return nil, fmt.Errorf("netlink recvmsg: datagram of %d bytes exceeds the %d-byte receive size (Config.RecvSize)", n, len(s.buf))
 	}
 	out := make([]byte, n)
 	copy(out, s.buf[:n])
 	return out, nil
+}
+
+// recvmsg is recv(2) without a source address: unix.Recvfrom decodes (and
+// allocates) the kernel's sockaddr on every call, and the source of a
+// netlink reply is always the kernel.
+func recvmsg(fd int, p []byte, flags int) (int, error) {
+	n, _, errno := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)), uintptr(flags), 0, 0)
+	if errno != 0 {
+		return int(n), errno
+	}
+	return int(n), nil
 }
 
 func (s *sockTransport) setBuffers(read, write int) error {

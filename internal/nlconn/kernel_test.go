@@ -156,5 +156,5 @@ func TestKernelRecvSize(t *testing.T) {
 			derr = err
 		}
 	}
-	require.ErrorContains(t, derr, "exceeds Config.RecvSize 32")
+	require.ErrorContains(t, derr, "exceeds the 32-byte receive size")
 }
