@@ -15,7 +15,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
@@ -155,9 +154,8 @@ func (c *Conn) nextSeq() uint32 {
 type sockTransport struct {
 	nc   *netlink.Conn
 	raw  syscall.RawConn
-	buf  []byte // read scratch; callers are serialised by Conn.mu
-	size int    // Config.RecvSize, or defaultRecvSize
-
+	size int // Config.RecvSize, or defaultRecvSize
+	rx   *recvState
 }
 
 func (s *sockTransport) close() error { return s.nc.Close() }
@@ -202,61 +200,6 @@ func (s *sockTransport) watch(ctx context.Context) (stop func()) {
 			_ = s.nc.SetReadDeadline(time.Time{})
 		}
 	}
-}
-
-// recv reads one datagram with a single recvmsg into a scratch buffer of
-// s.size bytes and returns a right-sized copy (messages alias it, and a
-// big buffer per small reply would waste memory on long dumps). MSG_TRUNC
-// makes the kernel return the datagram's real length, so one that did not
-// fit is reported instead of being cut. The kernel caps a dump datagram at
-// the receive buffer size user space last offered, and at 32 KiB
-// (netlink_recvmsg): with the 64 KiB default every dump datagram uses the
-// full 32 KiB, and no netfilter reply comes near 64 KiB.
-func (s *sockTransport) recv(ctx context.Context, block bool) ([]byte, error) {
-	if len(s.buf) != s.size {
-		s.buf = make([]byte, s.size)
-	}
-	var (
-		n    int
-		rerr error
-	)
-	flags := unix.MSG_TRUNC
-	if !block {
-		flags |= unix.MSG_DONTWAIT
-	}
-	if err := s.raw.Read(func(fd uintptr) bool {
-		n, rerr = recvmsg(int(fd), s.buf, flags)
-		return !block || rerr != unix.EAGAIN
-	}); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, err
-	}
-	switch {
-	case rerr == unix.EAGAIN && !block:
-		return nil, nil
-	case rerr == unix.ENOBUFS:
-		return nil, ErrOverrun
-	case rerr != nil:
-		return nil, fmt.Errorf("netlink recvmsg: %w", rerr)
-	case n > len(s.buf):
-		return nil, fmt.Errorf("netlink recvmsg: datagram of %d bytes exceeds the %d-byte receive size (Config.RecvSize)", n, len(s.buf))
-	}
-	out := make([]byte, n)
-	copy(out, s.buf[:n])
-	return out, nil
-}
-
-// recvmsg is recv(2) without a source address: unix.Recvfrom decodes (and
-// allocates) the kernel's sockaddr on every call, and the source of a
-// netlink reply is always the kernel.
-func recvmsg(fd int, p []byte, flags int) (int, error) {
-	n, _, errno := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)), uintptr(flags), 0, 0)
-	if errno != 0 {
-		return int(n), errno
-	}
-	return int(n), nil
 }
 
 func (s *sockTransport) setBuffers(read, write int) error {

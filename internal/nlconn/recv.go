@@ -1,0 +1,124 @@
+package nlconn
+
+import (
+	"context"
+	"fmt"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Receiving.
+//
+// Every datagram is read with MSG_TRUNC into a scratch buffer of
+// Config.RecvSize bytes (64 KiB by default) without first peeking at its
+// size: a peek would double the syscalls of a dump. MSG_TRUNC makes the
+// kernel return the datagram's real length, so one that did not fit is
+// reported, never cut. The kernel caps a dump datagram at the receive size
+// user space last offered, and at 32 KiB (netlink_recvmsg), so with the
+// default every dump datagram uses the full 32 KiB, and no netfilter reply
+// comes near 64 KiB.
+//
+// Reads take up to two datagrams per syscall (recvmmsg with
+// MSG_WAITFORONE: wait for the first, take a second only if it is already
+// queued). A dump that fits one datagram, which is most per-chain and
+// per-service dumps, is answered by two: the data, and NLMSG_DONE, which
+// the kernel queues while the first is being read. Reading both at once
+// saves a third of the syscalls of a listing made of many small dumps; the
+// second datagram is handed out by the next recv.
+
+// mmsghdr is struct mmsghdr: a msghdr and the length received into it.
+type mmsghdr struct {
+	hdr unix.Msghdr
+	n   uint32
+}
+
+// recvState is a socket's read scratch. Callers are serialised by Conn.mu.
+type recvState struct {
+	bufs    [2][]byte
+	iovs    [2]unix.Iovec
+	hdrs    [2]mmsghdr
+	pending []byte // a datagram read ahead, returned by the next recv
+	lateErr error  // or the error reading it, reported by the next recv
+}
+
+func newRecvState(size int) *recvState {
+	r := &recvState{}
+	for i := range r.bufs {
+		r.bufs[i] = make([]byte, size)
+		r.iovs[i].Base = &r.bufs[i][0]
+		r.iovs[i].SetLen(size)
+		r.hdrs[i].hdr.Iov = &r.iovs[i]
+		r.hdrs[i].hdr.SetIovlen(1)
+	}
+	return r
+}
+
+// recv returns one datagram as a right-sized copy (messages alias it, and
+// a 64 KiB buffer per small reply would waste memory on long dumps). With
+// block=false it returns (nil, nil) when nothing is queued.
+func (s *sockTransport) recv(ctx context.Context, block bool) ([]byte, error) {
+	if s.rx == nil {
+		s.rx = newRecvState(s.size)
+	}
+	r := s.rx
+	if p, err := r.pending, r.lateErr; p != nil || err != nil {
+		r.pending, r.lateErr = nil, nil
+		return p, err
+	}
+	var (
+		got  int
+		rerr error
+	)
+	flags := unix.MSG_TRUNC | unix.MSG_WAITFORONE
+	if !block {
+		flags |= unix.MSG_DONTWAIT
+	}
+	if err := s.raw.Read(func(fd uintptr) bool {
+		got, rerr = recvmmsg(int(fd), r.hdrs[:], flags)
+		return !block || rerr != unix.EAGAIN
+	}); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	switch {
+	case rerr == unix.EAGAIN && !block:
+		return nil, nil
+	case rerr == unix.ENOBUFS:
+		return nil, ErrOverrun
+	case rerr != nil:
+		return nil, fmt.Errorf("netlink recvmsg: %w", rerr)
+	}
+	first, err := r.take(0)
+	if err != nil {
+		return nil, err
+	}
+	if got > 1 {
+		// The second datagram is handed out, or its error reported, in
+		// turn: by the next recv.
+		r.pending, r.lateErr = r.take(1)
+	}
+	return first, nil
+}
+
+// take copies out datagram i of the last recvmmsg.
+func (r *recvState) take(i int) ([]byte, error) {
+	n := int(r.hdrs[i].n)
+	if n > len(r.bufs[i]) {
+		return nil, fmt.Errorf("netlink recvmsg: datagram of %d bytes exceeds the %d-byte receive size (Config.RecvSize)", n, len(r.bufs[i]))
+	}
+	out := make([]byte, n)
+	copy(out, r.bufs[i][:n])
+	return out, nil
+}
+
+// recvmmsg reads up to len(hdrs) datagrams; it returns how many.
+func recvmmsg(fd int, hdrs []mmsghdr, flags int) (int, error) {
+	n, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&hdrs[0])), uintptr(len(hdrs)), uintptr(flags), 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
+}
