@@ -50,9 +50,6 @@ type transport interface {
 	// recv reads one datagram into a fresh buffer. With block=false it
 	// returns (nil, nil) when nothing is queued.
 	recv(ctx context.Context, block bool) ([]byte, error)
-	// watch makes a blocked recv return when ctx is cancelled, until
-	// stop is called. Each exchange arms it once.
-	watch(ctx context.Context) (stop func())
 	setBuffers(read, write int) error
 	close() error
 }
@@ -176,30 +173,6 @@ func (s *sockTransport) send(b []byte) error {
 		return fmt.Errorf("netlink sendmsg: %w", serr)
 	}
 	return nil
-}
-
-// watch arms ctx for one exchange: when it is cancelled, the socket's read
-// deadline is moved into the past so a blocked read returns. Arming once per
-// exchange (not per datagram) keeps long dumps cheap; a context that can
-// never be cancelled costs nothing.
-func (s *sockTransport) watch(ctx context.Context) (stop func()) {
-	if ctx.Done() == nil {
-		return func() {}
-	}
-	fired := make(chan struct{})
-	unarm := context.AfterFunc(ctx, func() {
-		_ = s.nc.SetReadDeadline(time.Unix(1, 0))
-		close(fired)
-	})
-	return func() {
-		// unarm reports false once the callback has started; it may
-		// still be about to set the deadline, so wait for it before
-		// clearing, or the next exchange would time out at once.
-		if !unarm() {
-			<-fired
-			_ = s.nc.SetReadDeadline(time.Time{})
-		}
-	}
 }
 
 func (s *sockTransport) setBuffers(read, write int) error {

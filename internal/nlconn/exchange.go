@@ -16,7 +16,6 @@ func kernelError(a ackInfo, index int) *Error {
 func (c *Conn) Execute(ctx context.Context, req netlink.Message) ([]netlink.Message, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	defer c.t.watch(ctx)()
 	req.Header.Flags |= netlink.Request | netlink.Acknowledge
 	req.Header.Sequence = c.nextSeq()
 	if err := c.t.send(appendMessage(nil, req)); err != nil {
@@ -74,7 +73,6 @@ func (c *Conn) Dump(ctx context.Context, req netlink.Message) iter.Seq2[netlink.
 	return func(yield func(netlink.Message, error) bool) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		defer c.t.watch(ctx)()
 		req.Header.Flags |= netlink.Request | netlink.Dump
 		req.Header.Sequence = c.nextSeq()
 		if err := c.t.send(appendMessage(nil, req)); err != nil {
@@ -170,7 +168,6 @@ const pipelineChunk = 1 << 20
 func (c *Conn) Pipeline(ctx context.Context, msgs []netlink.Message, stopOnError bool) ([]Reply, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	defer c.t.watch(ctx)()
 	replies := make([]Reply, len(msgs))
 	for i := range replies {
 		replies[i].Err = ErrNotSent
@@ -269,7 +266,6 @@ func (c *Conn) Pipeline(ctx context.Context, msgs []netlink.Message, stopOnError
 // its messages. ENOBUFS comes back as ErrOverrun and the socket stays
 // usable.
 func (c *Conn) Receive(ctx context.Context) ([]netlink.Message, error) {
-	defer c.t.watch(ctx)()
 	b, err := c.t.recv(ctx, true)
 	if err != nil {
 		return nil, err

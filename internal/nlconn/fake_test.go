@@ -43,9 +43,8 @@ func (f *fakeKernel) recv(ctx context.Context, block bool) ([]byte, error) {
 	}
 	return b, nil
 }
-func (f *fakeKernel) setBuffers(int, int) error    { return nil }
-func (f *fakeKernel) watch(context.Context) func() { return func() {} }
-func (f *fakeKernel) close() error                 { return nil }
+func (f *fakeKernel) setBuffers(int, int) error { return nil }
+func (f *fakeKernel) close() error              { return nil }
 
 func ack(req netlink.Message, errno unix.Errno, extack string) []byte {
 	data := make([]byte, 4+headerLen)

@@ -3,6 +3,7 @@ package nlconn
 import (
 	"context"
 	"fmt"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -54,6 +55,29 @@ func newRecvState(size int) *recvState {
 	return r
 }
 
+// watch makes a blocked read return when ctx is cancelled, by moving the
+// socket's read deadline into the past, until the returned function is
+// called. A context that can never be cancelled costs nothing.
+func (s *sockTransport) watch(ctx context.Context) (stop func()) {
+	if ctx.Done() == nil {
+		return func() {}
+	}
+	fired := make(chan struct{})
+	unarm := context.AfterFunc(ctx, func() {
+		_ = s.nc.SetReadDeadline(time.Unix(1, 0))
+		close(fired)
+	})
+	return func() {
+		// unarm reports false once the callback has started; it may
+		// still be about to set the deadline, so wait for it before
+		// clearing, or the next read would time out at once.
+		if !unarm() {
+			<-fired
+			_ = s.nc.SetReadDeadline(time.Time{})
+		}
+	}
+}
+
 // recv returns one datagram as a right-sized copy (messages alias it, and
 // a 64 KiB buffer per small reply would waste memory on long dumps). With
 // block=false it returns (nil, nil) when nothing is queued.
@@ -66,6 +90,11 @@ func (s *sockTransport) recv(ctx context.Context, block bool) ([]byte, error) {
 		r.pending, r.lateErr = nil, nil
 		return p, err
 	}
+	if block {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
 	var (
 		got  int
 		rerr error
@@ -74,10 +103,24 @@ func (s *sockTransport) recv(ctx context.Context, block bool) ([]byte, error) {
 	if !block {
 		flags |= unix.MSG_DONTWAIT
 	}
-	if err := s.raw.Read(func(fd uintptr) bool {
+	var unwatch func()
+	err := s.raw.Read(func(fd uintptr) bool {
 		got, rerr = recvmmsg(int(fd), r.hdrs[:], flags)
-		return !block || rerr != unix.EAGAIN
-	}); err != nil {
+		if block && rerr == unix.EAGAIN {
+			// About to wait: only now does cancellation matter. Most
+			// reads never get here (a dump's data is queued while the
+			// request is sent), so they never pay for a context callback.
+			if unwatch == nil {
+				unwatch = s.watch(ctx)
+			}
+			return false
+		}
+		return true
+	})
+	if unwatch != nil {
+		unwatch()
+	}
+	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}

@@ -30,7 +30,6 @@ func (c *Conn) Transaction(ctx context.Context, subsys uint8, genID uint32, msgs
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	defer c.t.watch(ctx)()
 
 	n := uint32(len(msgs))
 	begin := c.nextSeq()
