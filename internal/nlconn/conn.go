@@ -49,7 +49,8 @@ type transport interface {
 	send(b []byte) error
 	// recv reads one datagram into a fresh buffer. With block=false it
 	// returns (nil, nil) when nothing is queued.
-	recv(ctx context.Context, block bool) ([]byte, error)
+	// With borrow the datagram may alias a buffer the next recv reuses.
+	recv(ctx context.Context, block, borrow bool) ([]byte, error)
 	setBuffers(read, write int) error
 	close() error
 }
@@ -60,8 +61,9 @@ type Conn struct {
 	mu      sync.Mutex
 	t       transport
 	seq     uint32
-	readBuf int // current receive buffer target
-	sendBuf int // current send buffer target
+	wbuf    []byte // request scratch of Execute and Dump (the kernel copies on send)
+	readBuf int    // current receive buffer target
+	sendBuf int    // current send buffer target
 }
 
 // Dial opens a netlink socket of the given protocol.

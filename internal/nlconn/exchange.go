@@ -18,12 +18,13 @@ func (c *Conn) Execute(ctx context.Context, req netlink.Message) ([]netlink.Mess
 	defer c.mu.Unlock()
 	req.Header.Flags |= netlink.Request | netlink.Acknowledge
 	req.Header.Sequence = c.nextSeq()
-	if err := c.t.send(appendMessage(nil, req)); err != nil {
+	c.wbuf = appendMessage(c.wbuf[:0], req)
+	if err := c.t.send(c.wbuf); err != nil {
 		return nil, err
 	}
 	var replies []netlink.Message
 	for {
-		b, err := c.t.recv(ctx, true)
+		b, err := c.t.recv(ctx, true, false)
 		if err != nil {
 			return nil, err
 		}
@@ -70,12 +71,26 @@ func (c *Conn) Execute(ctx context.Context, req netlink.Message) ([]netlink.Mess
 // as ErrDumpInterrupted after the last message. Stopping early drains the
 // rest of the dump so the socket stays usable.
 func (c *Conn) Dump(ctx context.Context, req netlink.Message) iter.Seq2[netlink.Message, error] {
+	return c.dump(ctx, req, false)
+}
+
+// DumpBorrowed is Dump for a consumer that is done with each message
+// before it asks for the next: messages alias the socket's receive buffer,
+// which the next datagram overwrites. It spares a copy (and an allocation)
+// of every reply datagram, which is most of a dump's memory traffic when
+// the consumer decodes into values of its own anyway.
+func (c *Conn) DumpBorrowed(ctx context.Context, req netlink.Message) iter.Seq2[netlink.Message, error] {
+	return c.dump(ctx, req, true)
+}
+
+func (c *Conn) dump(ctx context.Context, req netlink.Message, borrow bool) iter.Seq2[netlink.Message, error] {
 	return func(yield func(netlink.Message, error) bool) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		req.Header.Flags |= netlink.Request | netlink.Dump
 		req.Header.Sequence = c.nextSeq()
-		if err := c.t.send(appendMessage(nil, req)); err != nil {
+		c.wbuf = appendMessage(c.wbuf[:0], req)
+		if err := c.t.send(c.wbuf); err != nil {
 			yield(netlink.Message{}, err)
 			return
 		}
@@ -84,7 +99,7 @@ func (c *Conn) Dump(ctx context.Context, req netlink.Message) iter.Seq2[netlink.
 			interrupted bool
 		)
 		for {
-			b, err := c.t.recv(ctx, true)
+			b, err := c.t.recv(ctx, true, borrow)
 			if err != nil {
 				if !stopped {
 					yield(netlink.Message{}, err)
@@ -211,7 +226,7 @@ func (c *Conn) Pipeline(ctx context.Context, msgs []netlink.Message, stopOnError
 		pending := end - start
 		failed := false
 		for pending > 0 {
-			b, err := c.t.recv(ctx, true)
+			b, err := c.t.recv(ctx, true, false)
 			if err != nil {
 				// Unanswered messages were sent but their fate is unknown.
 				for i, ok := range answered {
@@ -266,7 +281,7 @@ func (c *Conn) Pipeline(ctx context.Context, msgs []netlink.Message, stopOnError
 // its messages. ENOBUFS comes back as ErrOverrun and the socket stays
 // usable.
 func (c *Conn) Receive(ctx context.Context) ([]netlink.Message, error) {
-	b, err := c.t.recv(ctx, true)
+	b, err := c.t.recv(ctx, true, false)
 	if err != nil {
 		return nil, err
 	}

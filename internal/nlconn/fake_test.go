@@ -29,7 +29,7 @@ func (f *fakeKernel) send(b []byte) error {
 	return nil
 }
 
-func (f *fakeKernel) recv(ctx context.Context, block bool) ([]byte, error) {
+func (f *fakeKernel) recv(ctx context.Context, block, _ bool) ([]byte, error) {
 	if len(f.queue) == 0 {
 		if !block {
 			return nil, nil

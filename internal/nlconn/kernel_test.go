@@ -158,3 +158,51 @@ func TestKernelRecvSize(t *testing.T) {
 	}
 	require.ErrorContains(t, derr, "exceeds the 32-byte receive size")
 }
+
+// DumpBorrowed yields the same messages as Dump, over a dump of many
+// datagrams (each read overwrites the buffer the previous messages were
+// in), alternating with copying dumps on the same socket, whose copies
+// stay intact.
+func TestKernelDumpBorrowed(t *testing.T) {
+	ns := nstest.New(t)
+	ctx := context.Background()
+	c, err := nlconn.Dial(unix.NETLINK_NETFILTER, &nlconn.Config{NetNS: ns.FD()})
+	require.NoError(t, err)
+	defer c.Close()
+	msgs := []netlink.Message{newTable("t", 0)}
+	for i := 0; i < 3000; i++ {
+		ae := attr.NewEncoder()
+		ae.String(unix.NFTA_CHAIN_TABLE, "t")
+		ae.String(unix.NFTA_CHAIN_NAME, "chain-"+itoa(i))
+		b, _ := ae.Encode()
+		msgs = append(msgs, nfnl.NewMessage(unix.NFNL_SUBSYS_NFTABLES, unix.NFT_MSG_NEWCHAIN, netlink.Create,
+			nfnl.Header{Family: unix.NFPROTO_INET, Version: unix.NFNETLINK_V0}, b))
+	}
+	_, err = c.Transaction(ctx, unix.NFNL_SUBSYS_NFTABLES, 0, msgs)
+	require.NoError(t, err)
+	req := nfnl.NewMessage(unix.NFNL_SUBSYS_NFTABLES, unix.NFT_MSG_GETCHAIN, 0, nfnl.Header{Family: unix.NFPROTO_INET}, nil)
+	var kept [][]byte
+	for m, err := range c.Dump(ctx, req) {
+		require.NoError(t, err)
+		kept = append(kept, m.Data)
+	}
+	require.Len(t, kept, 3000)
+	for round := 0; round < 2; round++ {
+		i := 0
+		for m, err := range c.DumpBorrowed(ctx, req) {
+			require.NoError(t, err)
+			require.Less(t, i, len(kept))
+			require.Equal(t, kept[i], m.Data, "message %d", i)
+			i++
+		}
+		require.Equal(t, len(kept), i)
+		require.Equal(t, []string{"t"}, tableNames(t, c))
+	}
+	// The copies Dump handed out are intact after the borrowed dumps.
+	i := 0
+	for m, err := range c.Dump(ctx, req) {
+		require.NoError(t, err)
+		require.Equal(t, kept[i], m.Data)
+		i++
+	}
+}

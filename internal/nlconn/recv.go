@@ -36,15 +36,16 @@ type mmsghdr struct {
 
 // recvState is a socket's read scratch. Callers are serialised by Conn.mu.
 type recvState struct {
-	bufs    [2][]byte
-	iovs    [2]unix.Iovec
-	hdrs    [2]mmsghdr
-	pending []byte // a datagram read ahead, returned by the next recv
-	lateErr error  // or the error reading it, reported by the next recv
+	bufs [2][]byte
+	iovs [2]unix.Iovec
+	hdrs [2]mmsghdr
+	// A datagram read ahead (index ahead into bufs, -1: none) is handed
+	// out by the next recv, copied or not as that recv asks.
+	ahead int
 }
 
 func newRecvState(size int) *recvState {
-	r := &recvState{}
+	r := &recvState{ahead: -1}
 	for i := range r.bufs {
 		r.bufs[i] = make([]byte, size)
 		r.iovs[i].Base = &r.bufs[i][0]
@@ -78,17 +79,18 @@ func (s *sockTransport) watch(ctx context.Context) (stop func()) {
 	}
 }
 
-// recv returns one datagram as a right-sized copy (messages alias it, and
-// a 64 KiB buffer per small reply would waste memory on long dumps). With
-// block=false it returns (nil, nil) when nothing is queued.
-func (s *sockTransport) recv(ctx context.Context, block bool) ([]byte, error) {
+// recv returns one datagram: a right-sized copy (messages alias it, and a
+// 64 KiB buffer per small reply would waste memory on long dumps), or with
+// borrow the socket's scratch buffer itself, valid until the next recv.
+// With block=false it returns (nil, nil) when nothing is queued.
+func (s *sockTransport) recv(ctx context.Context, block, borrow bool) ([]byte, error) {
 	if s.rx == nil {
 		s.rx = newRecvState(s.size)
 	}
 	r := s.rx
-	if p, err := r.pending, r.lateErr; p != nil || err != nil {
-		r.pending, r.lateErr = nil, nil
-		return p, err
+	if i := r.ahead; i >= 0 {
+		r.ahead = -1
+		return r.take(i, borrow)
 	}
 	if block {
 		if err := ctx.Err(); err != nil {
@@ -134,23 +136,23 @@ func (s *sockTransport) recv(ctx context.Context, block bool) ([]byte, error) {
 	case rerr != nil:
 		return nil, fmt.Errorf("netlink recvmsg: %w", rerr)
 	}
-	first, err := r.take(0)
-	if err != nil {
-		return nil, err
-	}
 	if got > 1 {
 		// The second datagram is handed out, or its error reported, in
-		// turn: by the next recv.
-		r.pending, r.lateErr = r.take(1)
+		// turn: by the next recv. Its buffer is not read into again
+		// before then.
+		r.ahead = 1
 	}
-	return first, nil
+	return r.take(0, borrow)
 }
 
-// take copies out datagram i of the last recvmmsg.
-func (r *recvState) take(i int) ([]byte, error) {
+// take hands out datagram i of the last recvmmsg, copied unless borrow.
+func (r *recvState) take(i int, borrow bool) ([]byte, error) {
 	n := int(r.hdrs[i].n)
 	if n > len(r.bufs[i]) {
 		return nil, fmt.Errorf("netlink recvmsg: datagram of %d bytes exceeds the %d-byte receive size (Config.RecvSize)", n, len(r.bufs[i]))
+	}
+	if borrow {
+		return r.bufs[i][:n], nil
 	}
 	out := make([]byte, n)
 	copy(out, r.bufs[i][:n])

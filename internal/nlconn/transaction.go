@@ -80,7 +80,7 @@ func (c *Conn) Transaction(ctx context.Context, subsys uint8, genID uint32, msgs
 	)
 	for {
 		block := !lastSeen && firstErr == nil
-		b, err := c.t.recv(ctx, block)
+		b, err := c.t.recv(ctx, block, false)
 		if err != nil {
 			return replies, err
 		}
