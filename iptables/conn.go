@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nfkit/nfkit/internal/nlconn"
 	"github.com/nfkit/nfkit/ipset"
 	"github.com/nfkit/nfkit/nft"
 )
@@ -25,7 +26,7 @@ type Conn struct {
 	// socket runs one dump at a time, and Save overlaps the per-chain
 	// rule dumps (see save.go).
 	mu      sync.Mutex
-	dumpers []*nft.Conn
+	dumpers []*nlconn.Conn
 	ipset   *ipset.Conn // set name lookups, dialed on first use (sets.go)
 }
 
@@ -34,12 +35,16 @@ type Conn struct {
 // kernel work and nfkit's decoding run on every core.
 const dumpSockets = 4
 
-// pool returns the sockets for concurrent dumps, opening them once.
-func (c *Conn) pool() ([]*nft.Conn, error) {
+// pool returns the sockets for concurrent dumps, opening them once. They
+// are bare netlink sockets: Save reads rules off them without building
+// nft.Rule values (see saveWorker).
+func (c *Conn) pool() ([]*nlconn.Conn, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for len(c.dumpers) < dumpSockets {
-		n, err := dialSibling(c, func(netns int) (*nft.Conn, error) { return nft.Dial(&nft.Config{NetNS: netns}) })
+		n, err := dialSibling(c, func(netns int) (*nlconn.Conn, error) {
+			return nlconn.Dial(unix.NETLINK_NETFILTER, &nlconn.Config{NetNS: netns})
+		})
 		if err != nil {
 			return nil, err
 		}

@@ -20,9 +20,15 @@ func decodeListed(f Family, nr *nft.Rule) (*Rule, error) {
 
 // decodeListed is decodeListed reusing d's expression list.
 func (d *ruleDec) decodeListed(f Family, nr *nft.Rule) (*Rule, error) {
-	list, err := appendExprs(d.list[:0], nr.RawExprs())
+	return d.decodeRaw(f, nr.Table, nr.Chain, nr.Handle, nr.RawExprs())
+}
+
+// decodeRaw decodes a listed rule from its expressions' attribute bytes.
+// The rule may alias exprs.
+func (d *ruleDec) decodeRaw(f Family, table, chain string, handle uint64, exprs []byte) (*Rule, error) {
+	list, err := appendExprs(d.list[:0], exprs)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s %s %s handle %d: %v", ErrForeign, f, nr.Table, nr.Chain, nr.Handle, err)
+		return nil, fmt.Errorf("%w: %s %s %s handle %d: %v", ErrForeign, f, table, chain, handle, err)
 	}
 	var r *Rule
 	if d.pool != nil {
@@ -32,9 +38,9 @@ func (d *ruleDec) decodeListed(f Family, nr *nft.Rule) (*Rule, error) {
 	}
 	*d = ruleDec{f: f, list: list, r: r, pool: d.pool, tmp: d.tmp}
 	if err := d.decode(); err != nil {
-		return nil, fmt.Errorf("%s %s %s handle %d: %w", f, nr.Table, nr.Chain, nr.Handle, err)
+		return nil, fmt.Errorf("%s %s %s handle %d: %w", f, table, chain, handle, err)
 	}
-	r.Table, r.Chain, r.Handle = nr.Table, nr.Chain, nr.Handle
+	r.Table, r.Chain, r.Handle = table, chain, handle
 	return r, nil
 }
 

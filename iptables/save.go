@@ -3,13 +3,20 @@ package iptables
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"sync"
 	"sync/atomic"
 
-	"github.com/nfkit/nfkit/nft"
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/nfkit/nfkit/internal/attr"
+	"github.com/nfkit/nfkit/internal/nfnl"
+	"github.com/nfkit/nfkit/internal/nlconn"
 )
 
 // SaveOptions change what Save prints.
@@ -137,7 +144,7 @@ func (c *Conn) tableText(ctx context.Context, f Family, table string, counters b
 			// Rules are only printed: decoded into a pool. Every chain
 			// this worker prints goes into one buffer; the table is
 			// written from the spans once it is complete.
-			w := &saveWorker{d: ruleDec{pool: &decPool{}}, n: n, sets: sets, f: f, table: table, counters: counters}
+			w := &saveWorker{d: ruleDec{pool: &decPool{}}, s: n, sets: sets, f: f, table: table, counters: counters}
 			defer func() { text.bufs[wi] = w.sb.b }()
 			for name := range names {
 				if ctx.Err() != nil {
@@ -211,7 +218,9 @@ type textSpan struct{ buf, lo, hi int }
 type saveWorker struct {
 	d        ruleDec
 	sb       textBuf
-	n        *nft.Conn
+	s        *nlconn.Conn
+	req      []byte // the GETRULE request's nfgenmsg and attributes
+	attrs    attr.Writer
 	sets     *setCache
 	f        Family
 	table    string
@@ -221,16 +230,43 @@ type saveWorker struct {
 // chain lists one chain's rules and prints them. A missing chain yields
 // nothing; a rule iptables-nft did not write stops it with an error
 // wrapping ErrForeign.
+//
+// It reads the dump straight off the socket (nlconn.DumpBorrowed: the
+// messages alias the receive buffer) and decodes each rule's expressions
+// in place, without the nft.Rule, the copies of its expressions and the
+// iterator layers nft.AllRules builds: Save prints a rule before it reads
+// the next, so nothing needs to outlive its datagram. Per rule this saves
+// a few allocations and a copy of all its bytes, which on big tables is
+// most of what Save costs besides the kernel's own work.
 func (w *saveWorker) chain(ctx context.Context, chain string) error {
-	filter := nft.RuleFilter{Family: nft.Family(w.f), Table: w.table, Chain: chain, SkipExprs: true}
-	for nr, err := range w.n.AllRules(ctx, filter) {
+	w.attrs.Buf = w.attrs.Buf[:0]
+	w.attrs.String(unix.NFTA_RULE_TABLE, w.table)
+	w.attrs.String(unix.NFTA_RULE_CHAIN, chain)
+	w.req = nfnl.Header{Family: uint8(w.f), Version: unix.NFNETLINK_V0}.Marshal(w.req[:0])
+	w.req = append(w.req, w.attrs.Buf...)
+	req := netlink.Message{
+		Header: netlink.Header{Type: nfnl.Type(unix.NFNL_SUBSYS_NFTABLES, unix.NFT_MSG_GETRULE), Flags: netlink.Request},
+		Data:   w.req,
+	}
+	for m, err := range w.s.DumpBorrowed(ctx, req) {
 		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
+			if errors.Is(err, fs.ErrNotExist) { // the chain went away since the chain list
 				return nil
 			}
-			return err
+			return fmt.Errorf("iptables: list rules of %s %s chain %s: %w", w.f, w.table, chain, err)
 		}
-		r, err := w.d.decodeListed(w.f, nr)
+		if _, cmd := nfnl.Split(m.Header.Type); cmd != unix.NFT_MSG_NEWRULE {
+			continue
+		}
+		_, a, err := nfnl.Unmarshal(m.Data)
+		if err != nil {
+			return fmt.Errorf("iptables: list rules of %s %s chain %s: %w", w.f, w.table, chain, err)
+		}
+		handle, exprs, err := listedRuleAttrs(a)
+		if err != nil {
+			return fmt.Errorf("iptables: list rules of %s %s chain %s: %w", w.f, w.table, chain, err)
+		}
+		r, err := w.d.decodeRaw(w.f, w.table, chain, handle, exprs)
 		if err != nil {
 			return err
 		}
@@ -242,4 +278,23 @@ func (w *saveWorker) chain(ctx context.Context, chain string) error {
 		saveLine(&w.sb, r, chain, w.f, w.counters)
 	}
 	return nil
+}
+
+// listedRuleAttrs picks a listed rule's handle and expressions out of its
+// attributes.
+func listedRuleAttrs(b []byte) (handle uint64, exprs []byte, err error) {
+	it := attr.NewIter(b)
+	for it.Next() {
+		switch it.Type() & attr.TypeMask {
+		case unix.NFTA_RULE_HANDLE:
+			d := it.Data()
+			if len(d) != 8 {
+				return 0, nil, fmt.Errorf("rule handle of %d bytes", len(d))
+			}
+			handle = binary.BigEndian.Uint64(d)
+		case unix.NFTA_RULE_EXPRESSIONS:
+			exprs = it.Data()
+		}
+	}
+	return handle, exprs, it.Err()
 }

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
@@ -155,16 +156,22 @@ type sockTransport struct {
 	raw  syscall.RawConn
 	size int // Config.RecvSize, or defaultRecvSize
 	rx   *recvState
+	// send's state: the request and the outcome of sendOnce.
+	out    []byte
+	outErr error
+	sendFn func(fd uintptr) bool
 }
 
 func (s *sockTransport) close() error { return s.nc.Close() }
 
 func (s *sockTransport) send(b []byte) error {
-	var serr error
-	err := s.raw.Write(func(fd uintptr) bool {
-		serr = unix.Sendto(int(fd), b, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
-		return serr != unix.EAGAIN
-	})
+	if s.sendFn == nil {
+		s.sendFn = s.sendOnce
+	}
+	s.out, s.outErr = b, nil
+	err := s.raw.Write(s.sendFn)
+	serr := s.outErr
+	s.out, s.outErr = nil, nil
 	if err != nil {
 		return err
 	}
@@ -175,6 +182,18 @@ func (s *sockTransport) send(b []byte) error {
 		return fmt.Errorf("netlink sendmsg: %w", serr)
 	}
 	return nil
+}
+
+// sendOnce is the raw.Write callback of send, made once per socket (a
+// closure per request would be an allocation per dump): it sends s.out to
+// the kernel with send(2), no address needed on a netlink socket bound
+// to nothing but the kernel.
+func (s *sockTransport) sendOnce(fd uintptr) bool {
+	_, _, errno := unix.Syscall6(unix.SYS_SENDTO, fd, uintptr(unsafe.Pointer(unsafe.SliceData(s.out))), uintptr(len(s.out)), 0, 0, 0)
+	if errno != 0 {
+		s.outErr = errno
+	}
+	return errno != unix.EAGAIN
 }
 
 func (s *sockTransport) setBuffers(read, write int) error {

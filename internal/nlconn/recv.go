@@ -42,6 +42,14 @@ type recvState struct {
 	// A datagram read ahead (index ahead into bufs, -1: none) is handed
 	// out by the next recv, copied or not as that recv asks.
 	ahead int
+
+	// The state of one recv, shared with its raw.Read callback.
+	readFn  func(fd uintptr) bool
+	ctx     context.Context
+	block   bool
+	unwatch func()
+	got     int
+	err     error
 }
 
 func newRecvState(size int) *recvState {
@@ -97,31 +105,16 @@ func (s *sockTransport) recv(ctx context.Context, block, borrow bool) ([]byte, e
 			return nil, err
 		}
 	}
-	var (
-		got  int
-		rerr error
-	)
-	flags := unix.MSG_TRUNC | unix.MSG_WAITFORONE
-	if !block {
-		flags |= unix.MSG_DONTWAIT
+	r.ctx, r.block, r.unwatch = ctx, block, nil
+	if r.readFn == nil {
+		r.readFn = func(fd uintptr) bool { return s.readOnce(fd) }
 	}
-	var unwatch func()
-	err := s.raw.Read(func(fd uintptr) bool {
-		got, rerr = recvmmsg(int(fd), r.hdrs[:], flags)
-		if block && rerr == unix.EAGAIN {
-			// About to wait: only now does cancellation matter. Most
-			// reads never get here (a dump's data is queued while the
-			// request is sent), so they never pay for a context callback.
-			if unwatch == nil {
-				unwatch = s.watch(ctx)
-			}
-			return false
-		}
-		return true
-	})
-	if unwatch != nil {
-		unwatch()
+	err := s.raw.Read(r.readFn)
+	got, rerr := r.got, r.err
+	if r.unwatch != nil {
+		r.unwatch()
 	}
+	r.ctx, r.unwatch, r.err = nil, nil, nil
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -143,6 +136,27 @@ func (s *sockTransport) recv(ctx context.Context, block, borrow bool) ([]byte, e
 		r.ahead = 1
 	}
 	return r.take(0, borrow)
+}
+
+// readOnce is the raw.Read callback of recv, made once per socket (a
+// closure per read would be an allocation per datagram).
+func (s *sockTransport) readOnce(fd uintptr) bool {
+	r := s.rx
+	flags := unix.MSG_TRUNC | unix.MSG_WAITFORONE
+	if !r.block {
+		flags |= unix.MSG_DONTWAIT
+	}
+	r.got, r.err = recvmmsg(int(fd), r.hdrs[:], flags)
+	if r.block && r.err == unix.EAGAIN {
+		// About to wait: only now does cancellation matter. Most reads
+		// never get here (a dump's data is queued while the request is
+		// sent), so they never pay for a context callback.
+		if r.unwatch == nil {
+			r.unwatch = s.watch(r.ctx)
+		}
+		return false
+	}
+	return true
 }
 
 // take hands out datagram i of the last recvmmsg, copied unless borrow.
