@@ -2,19 +2,26 @@ package ipvs
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"iter"
 	"slices"
 	"sync"
+	"sync/atomic"
 
+	"github.com/mdlayher/netlink"
 	"github.com/nfkit/nfkit/internal/nlconn"
 )
 
 // AllServices streams the services (without destinations), like the
 // service lines of `ipvsadm -Ln`. Memory is bounded by one reply datagram.
 func (c *Conn) AllServices(ctx context.Context) iter.Seq2[Service, error] {
+	return c.allServices(ctx, c.c)
+}
+
+func (c *Conn) allServices(ctx context.Context, nc *nlconn.Conn) iter.Seq2[Service, error] {
 	return func(yield func(Service, error) bool) {
-		for m, err := range c.c.Dump(ctx, c.message(cmdGetService, nil)) {
+		for m, err := range nc.Dump(ctx, c.message(cmdGetService, nil)) {
 			if err != nil {
 				yield(Service{}, wrap(err, "list services", ""))
 				return
@@ -79,26 +86,63 @@ func (c *Conn) dumpDests(ctx context.Context, nc *nlconn.Conn, k ServiceKey, yie
 	}
 }
 
-// destScratch is a ListServices worker's reusable decoding space: a
-// service's servers are decoded into it and copied out in two allocations
-// (servers, states) instead of a few per server. Under a slow CPU the
-// garbage collector's share of listing time followed the allocation count.
+// destScratch is a ListServices worker's reusable space: the GET_DEST
+// request is built into req, and a service's servers are decoded into d,
+// st and has and copied out in two allocations (servers, states) instead
+// of a few per server. Under a slow CPU the garbage collector's share of
+// listing time followed the allocation count.
 type destScratch struct {
+	req []byte
 	d   []Destination
 	st  []DestinationState
 	has []bool
+}
+
+// appendDestRequest appends the payload of a GET_DEST request for service
+// k (genetlink header, then the service key nest) to b: what
+// c.message(cmdGetDest, serviceAttrs(k)) builds, without the attribute
+// encoder's allocations, which were a twentieth of a listing's CPU time.
+// TestAppendDestRequest holds the two equal.
+func appendDestRequest(b []byte, k ServiceKey) []byte {
+	k = k.normalize()
+	b = append(b, byte(cmdGetDest), genlVersion, 0, 0)
+	nest := len(b)
+	b = appendAttr(b, attrService|netlink.Nested, nil)
+	b = appendAttr(b, svcAF, binary.NativeEndian.AppendUint16(nil, uint16(k.Family)))
+	if k.FWMark != 0 {
+		b = appendAttr(b, svcFWMark, binary.NativeEndian.AppendUint32(nil, k.FWMark))
+	} else {
+		b = appendAttr(b, svcProtocol, binary.NativeEndian.AppendUint16(nil, uint16(k.Protocol)))
+		if k.Addr.IsValid() {
+			b = appendAttr(b, svcAddr, addr16(k.Addr))
+		}
+		b = appendAttr(b, svcPort, binary.BigEndian.AppendUint16(nil, k.Port))
+	}
+	binary.NativeEndian.PutUint16(b[nest:], uint16(len(b)-nest))
+	return b
+}
+
+// appendAttr appends one attribute, padded to four bytes.
+func appendAttr(b []byte, typ uint16, data []byte) []byte {
+	b = binary.NativeEndian.AppendUint16(b, uint16(4+len(data)))
+	b = binary.NativeEndian.AppendUint16(b, typ)
+	b = append(b, data...)
+	for len(b)%4 != 0 {
+		b = append(b, 0)
+	}
+	return b
 }
 
 // listDests dumps one service's destinations (nc must not be running
 // another dump).
 func (c *Conn) listDests(ctx context.Context, nc *nlconn.Conn, k ServiceKey, sc *destScratch) ([]Destination, error) {
 	sc.d, sc.st, sc.has = sc.d[:0], sc.st[:0], sc.has[:0]
-	b, err := serviceAttrs(&Service{ServiceKey: k}, false)
-	if err != nil {
-		return nil, err
-	}
+	sc.req = appendDestRequest(sc.req[:0], k)
 	fam := k.normalize().Family
-	for m, err := range nc.Dump(ctx, c.message(cmdGetDest, b)) {
+	req := netlink.Message{Header: netlink.Header{Type: netlink.HeaderType(c.family)}, Data: sc.req}
+	// Borrowed messages: each is decoded into values of our own (the
+	// addresses and unknown attributes copied) before the next is read.
+	for m, err := range nc.DumpBorrowed(ctx, req) {
 		if err != nil {
 			return nil, wrap(err, "list destinations", k.String())
 		}
@@ -155,22 +199,39 @@ func (c *Conn) ListDestinations(ctx context.Context, k ServiceKey) ([]Destinatio
 // are spread over Config.ListWorkers sockets and overlap, instead of
 // costing one blocking round trip each in turn.
 func (c *Conn) ListServices(ctx context.Context) ([]Service, error) {
+	// The services are dumped on an extra socket too (the first worker
+	// then reuses it), so that a listing cut short by ctx, which can
+	// leave the kernel's dump running on its socket, only costs that
+	// socket: it is closed, and the Conn's own socket stays usable.
+	nc, err := c.getSocket()
+	if err != nil {
+		return nil, err
+	}
 	var svcs []Service
-	for s, err := range c.AllServices(ctx) {
+	for s, err := range c.allServices(ctx, nc) {
 		if err != nil {
+			if ctx.Err() != nil {
+				nc.Close()
+			} else {
+				c.putSocket(nc)
+			}
 			return nil, err
 		}
 		svcs = append(svcs, s)
 	}
+	c.putSocket(nc)
 	if len(svcs) == 0 {
 		return svcs, nil
 	}
 	workers := min(c.cfg.ListWorkers, len(svcs))
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// A failing worker stops the others through stop, not by cancelling
+	// a derived context: a cancellable context costs every dump a
+	// context.AfterFunc armed and disarmed (nlconn's read-deadline watch),
+	// and the others' dumps in flight end within one reply anyway.
 	var (
 		wg       sync.WaitGroup
-		next     int
+		next     atomic.Int64
+		stop     atomic.Bool
 		mu       sync.Mutex
 		firstErr error
 		gone     = make([]bool, len(svcs))
@@ -179,9 +240,9 @@ func (c *Conn) ListServices(ctx context.Context) ([]Service, error) {
 		mu.Lock()
 		if firstErr == nil {
 			firstErr = err
-			cancel()
 		}
 		mu.Unlock()
+		stop.Store(true)
 	}
 	for range workers {
 		wg.Add(1)
@@ -202,11 +263,14 @@ func (c *Conn) ListServices(ctx context.Context) ([]Service, error) {
 				}
 			}()
 			for {
-				mu.Lock()
-				i := next
-				next++
-				mu.Unlock()
-				if i >= len(svcs) || ctx.Err() != nil {
+				i := int(next.Add(1) - 1)
+				if i >= len(svcs) || stop.Load() {
+					return
+				}
+				if err := ctx.Err(); err != nil {
+					// Not a silent return: the services left
+					// unread would be returned without servers.
+					fail(err)
 					return
 				}
 				dests, derr := c.listDests(ctx, nc, svcs[i].ServiceKey, &scratch)
@@ -216,6 +280,8 @@ func (c *Conn) ListServices(ctx context.Context) ([]Service, error) {
 						gone[i] = true
 						continue
 					}
+					// A dump cut short by the caller's context may
+					// leave replies queued: that socket is not reused.
 					broken = ctx.Err() != nil
 					fail(derr)
 					return

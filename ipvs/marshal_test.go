@@ -155,3 +155,28 @@ func TestDaemonRoundTrip(t *testing.T) {
 		t.Errorf("daemon round trip %+v %v", got, err)
 	}
 }
+
+// TestAppendDestRequest: the hand-built GET_DEST request ListServices
+// sends per service is byte for byte what the attribute encoder builds.
+func TestAppendDestRequest(t *testing.T) {
+	keys := []ServiceKey{
+		{Protocol: TCP, Addr: netip.MustParseAddr("192.0.2.1"), Port: 80},
+		{Protocol: UDP, Addr: netip.MustParseAddr("2001:db8::53"), Port: 53},
+		{Protocol: SCTP, Addr: netip.MustParseAddr("::ffff:198.51.100.7"), Port: 0},
+		{FWMark: 7},
+		{FWMark: 0xfffffffe, Family: IPv6},
+		{Protocol: TCP, Family: IPv6, Port: 65535},
+	}
+	buf := []byte("reused")
+	for _, k := range keys {
+		attrs, err := serviceAttrs(&Service{ServiceKey: k}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := append([]byte{byte(cmdGetDest), genlVersion, 0, 0}, attrs...)
+		buf = appendDestRequest(buf[:0], k)
+		if !bytes.Equal(buf, want) {
+			t.Errorf("%v:\n got % x\nwant % x", k, buf, want)
+		}
+	}
+}
