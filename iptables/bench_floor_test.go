@@ -9,7 +9,10 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/nfkit/nfkit/internal/nlconn"
 )
 
 // BenchmarkKubeSaveFloor shows what bounds Save: the kernel's work for the
@@ -21,6 +24,8 @@ import (
 //     bare sendto/recvmmsg on one socket, messages counted, nothing
 //     decoded or printed: the floor a single-threaded program can reach;
 //   - raw-2: the same dumps split over two sockets on two threads;
+//   - nlconn-2: the same over two nlconn sockets (DumpBorrowed), the
+//     messages counted: nfkit's socket layer without decoding;
 //   - nfkit: Save;
 //   - cli: iptables-nft-save (through nsenter).
 //
@@ -63,8 +68,26 @@ func BenchmarkKubeSaveFloor(b *testing.B) {
 		}
 		defer unix.Close(socks[i])
 	}
+	var nls [2]*nlconn.Conn
+	for i := range nls {
+		if nls[i], err = nlconn.Dial(unix.NETLINK_NETFILTER, &nlconn.Config{NetNS: ns.FD()}); err != nil {
+			b.Fatal(err)
+		}
+		defer nls[i].Close()
+	}
+	nlDump := func(s *nlconn.Conn, req []byte) (int, error) {
+		m := netlink.Message{Header: netlink.Header{Type: netlink.HeaderType(binary.NativeEndian.Uint16(req[4:]))}, Data: req[unix.NLMSG_HDRLEN:]}
+		n := 0
+		for _, err := range s.DumpBorrowed(ctx, m) {
+			if err != nil {
+				return n, err
+			}
+			n++
+		}
+		return n, nil
+	}
 	wantRules := -1
-	rawDumps := func(nsock int) time.Duration {
+	parallel := func(nsock int, dump func(s, i int) (int, error)) time.Duration {
 		t0 := time.Now()
 		var wg sync.WaitGroup
 		counts := make([]int, nsock)
@@ -73,7 +96,7 @@ func BenchmarkKubeSaveFloor(b *testing.B) {
 			go func() {
 				defer wg.Done()
 				for i := s; i < len(reqs); i += nsock {
-					n, err := rawDump(socks[s], reqs[i])
+					n, err := dump(s, i)
 					if err != nil {
 						b.Error(err)
 						return
@@ -89,11 +112,13 @@ func BenchmarkKubeSaveFloor(b *testing.B) {
 			total += n
 		}
 		if wantRules >= 0 && total != wantRules {
-			b.Fatalf("raw dumps over %d sockets saw %d rules, Save printed %d", nsock, total, wantRules)
+			b.Fatalf("dumps over %d sockets saw %d rules, Save printed %d", nsock, total, wantRules)
 		}
 		return d
 	}
-	var raw1, raw2, tk, tc time.Duration
+	raw := func(s, i int) (int, error) { return rawDump(socks[s], reqs[i]) }
+	viaNlconn := func(s, i int) (int, error) { return nlDump(nls[s], reqs[i]) }
+	var raw1, raw2, nl2, tk, tc time.Duration
 	var buf bytes.Buffer
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -104,8 +129,9 @@ func BenchmarkKubeSaveFloor(b *testing.B) {
 		}
 		tk += time.Since(t0)
 		wantRules = bytes.Count(buf.Bytes(), []byte("\n-A "))
-		raw1 += rawDumps(1)
-		raw2 += rawDumps(2)
+		raw1 += parallel(1, raw)
+		raw2 += parallel(2, raw)
+		nl2 += parallel(2, viaNlconn)
 		t1 := time.Now()
 		if _, err := ns.Exec("iptables-nft-save"); err != nil {
 			b.Fatal(err)
@@ -115,6 +141,7 @@ func BenchmarkKubeSaveFloor(b *testing.B) {
 	n := float64(b.N)
 	b.ReportMetric(float64(raw1.Milliseconds())/n, "raw-1-ms/op")
 	b.ReportMetric(float64(raw2.Milliseconds())/n, "raw-2-ms/op")
+	b.ReportMetric(float64(nl2.Milliseconds())/n, "nlconn-2-ms/op")
 	b.ReportMetric(float64(tk.Milliseconds())/n, "nfkit-ms/op")
 	b.ReportMetric(float64(tc.Milliseconds())/n, "cli-ms/op")
 	b.ReportMetric(float64(tc)/float64(raw2), "cli/raw-2-x")

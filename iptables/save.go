@@ -17,6 +17,7 @@ import (
 	"github.com/nfkit/nfkit/internal/attr"
 	"github.com/nfkit/nfkit/internal/nfnl"
 	"github.com/nfkit/nfkit/internal/nlconn"
+	"github.com/nfkit/nfkit/nft"
 )
 
 // SaveOptions change what Save prints.
@@ -55,26 +56,76 @@ func (c *Conn) Save(ctx context.Context, w io.Writer, f Family, table string, op
 	if !f.valid() {
 		return invalid("family %d", f)
 	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	for _, t := range tables {
-		if err := c.saveTable(ctx, bw, f, t, table != "", opt); err != nil {
+	// Each chain is its own dump, so the listing is many snapshots: like
+	// iptables-nft-save, list everything between two reads of the ruleset
+	// generation and start over when a commit came in between. Nothing is
+	// written before a consistent listing is complete.
+	var listed []savedTable
+	for attempt := 0; ; attempt++ {
+		gen, err := c.n.GetGen(ctx)
+		if err != nil {
 			return err
 		}
+		listed = listed[:0]
+		for _, t := range tables {
+			st, err := c.listTable(ctx, f, t, opt.Counters)
+			if err != nil {
+				return err
+			}
+			listed = append(listed, st)
+		}
+		if testAfterListing != nil {
+			testAfterListing(attempt)
+		}
+		now, err := c.n.GetGen(ctx)
+		if err != nil {
+			return err
+		}
+		if now.ID == gen.ID {
+			break
+		}
+		if attempt == saveAttempts-1 {
+			return fmt.Errorf("iptables: save: the ruleset changed during %d listings in a row: %w", saveAttempts, nft.ErrDumpInterrupted)
+		}
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	for _, st := range listed {
+		writeTable(bw, st, table != "")
 	}
 	return bw.Flush()
 }
 
-func (c *Conn) saveTable(ctx context.Context, w *bufio.Writer, f Family, table string, always bool, opt *SaveOptions) error {
-	tc, text, foreign, err := c.tableText(ctx, f, table, opt.Counters)
-	if err != nil {
-		return err
-	}
+// saveAttempts is how many times Save lists the ruleset before it gives up
+// on getting a listing no commit interrupted.
+const saveAttempts = 5
+
+// testAfterListing, when set (tests only), runs between Save's listing and
+// its second generation read.
+var testAfterListing func(attempt int)
+
+// savedTable is one table listed for Save.
+type savedTable struct {
+	name    string
+	tc      *tableChains
+	text    *tableTextBufs
+	foreign bool
+}
+
+func (c *Conn) listTable(ctx context.Context, f Family, table string, counters bool) (savedTable, error) {
+	tc, text, foreign, err := c.tableText(ctx, f, table, counters)
+	return savedTable{table, tc, text, foreign}, err
+}
+
+// writeTable prints a listed table; one that does not exist only when it
+// was asked for by name (always).
+func writeTable(w *bufio.Writer, st savedTable, always bool) {
+	table, tc, text, foreign := st.name, st.tc, st.text, st.foreign
 	if !tc.exists && !always {
-		return nil
+		return
 	}
 	if foreign {
 		w.WriteString("# Table `" + table + "' is incompatible, use 'nft' tool.\n")
-		return nil
+		return
 	}
 	if tc.tainted {
 		w.WriteString("# Table `" + table + "' contains incompatible base-chains, use 'nft' tool to list them.\n")
@@ -100,7 +151,6 @@ func (c *Conn) saveTable(ctx context.Context, w *bufio.Writer, f Family, table s
 		}
 	}
 	w.WriteString("COMMIT\n# Completed\n")
-	return nil
 }
 
 // tableText lists the chains of table and dumps and prints the rules of

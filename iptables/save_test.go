@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"errors"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/nfkit/nfkit/internal/nstest"
+	"github.com/nfkit/nfkit/nft"
 )
 
 // stripSaveComments drops the "# Generated"/"# Completed" lines, the only
@@ -178,4 +180,48 @@ func fixtureDecodes(fx fixture) bool {
 func cliStdout(t testing.TB, ns *nstest.NS, name string, args ...string) string {
 	t.Helper()
 	return ns.Run(t, "sh", "-c", name+" "+strings.Join(args, " ")+" 2>/dev/null")
+}
+
+// TestSaveRetriesAcrossCommits: a commit between Save's first generation
+// read and its last makes it list again, so what it prints is one state
+// of the ruleset; a ruleset that keeps changing ends in an error wrapping
+// nft.ErrDumpInterrupted, with nothing written.
+func TestSaveRetriesAcrossCommits(t *testing.T) {
+	nstest.RequireTool(t, "iptables-nft")
+	ns := nstest.New(t)
+	ns.Run(t, "iptables-nft", "-A", "INPUT", "-s", "192.0.2.1/32", "-j", "ACCEPT")
+	c := dialNS(t, ns)
+	ctx := context.Background()
+	var attempts []int
+	testAfterListing = func(attempt int) {
+		attempts = append(attempts, attempt)
+		if attempt == 0 {
+			ns.Run(t, "iptables-nft", "-A", "INPUT", "-s", "192.0.2.2/32", "-j", "DROP")
+		}
+	}
+	defer func() { testAfterListing = nil }()
+	var b strings.Builder
+	if err := c.Save(ctx, &b, IPv4, "filter", nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(attempts) != 2 {
+		t.Errorf("listed %d times, want 2 (one commit in between)", len(attempts))
+	}
+	if !strings.Contains(b.String(), "-A INPUT -s 192.0.2.2/32 -j DROP\n") {
+		t.Errorf("Save printed the state before the commit:\n%s", b.String())
+	}
+
+	n := 0
+	testAfterListing = func(int) {
+		n++
+		ns.Run(t, "iptables-nft", "-A", "INPUT", "-s", "192.0.2.3/32", "-j", "DROP")
+	}
+	b.Reset()
+	err := c.Save(ctx, &b, IPv4, "filter", nil)
+	if !errors.Is(err, nft.ErrDumpInterrupted) {
+		t.Fatalf("Save under constant change: %v, want ErrDumpInterrupted", err)
+	}
+	if b.Len() != 0 || n != saveAttempts {
+		t.Errorf("wrote %d bytes after %d listings; want nothing after %d", b.Len(), n, saveAttempts)
+	}
 }
