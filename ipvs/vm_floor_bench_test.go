@@ -29,7 +29,10 @@ import (
 //   - dump-only: one GET_DEST dump per service through nlconn on one
 //     socket, messages counted, nothing decoded;
 //   - raw-syscalls: the same dumps with bare sendto/recvfrom on a socket
-//     made here, no nfkit code at all: the floor a Go program can reach;
+//     made here, no nfkit code at all, reading into destRecvSize buffers
+//     as ListServices' sockets do: the floor of one socket in turn;
+//   - raw-syscalls-32k: the same with 32 KiB reads (the kernel then sizes
+//     every dump datagram at 32 KiB: its allocation cost);
 //   - info-roundtrip: one GET_INFO request and its ack per service, the
 //     cost of a bare netlink round trip in this kernel;
 //   - ipvsadm-Sn: the reference tool.
@@ -172,43 +175,12 @@ func BenchmarkListFloor(b *testing.B) {
 		}
 		perService(b, start)
 	})
-	b.Run("raw-syscalls", func(b *testing.B) {
-		var fd int
-		err := ns.Do(func() (err error) {
-			fd, err = unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_GENERIC)
-			if err != nil {
-				return err
-			}
-			return unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer unix.Close(fd)
-		wire := make([][]byte, len(reqs))
-		for i, m := range reqs {
-			m.Header.Flags = netlink.Request | netlink.Dump
-			m.Header.Sequence = uint32(i + 1)
-			m.Header.Length = uint32(16 + len(m.Data))
-			if wire[i], err = m.MarshalBinary(); err != nil {
-				b.Fatal(err)
-			}
-		}
-		buf := make([]byte, 32<<10)
-		start := time.Now()
-		for b.Loop() {
-			for _, w := range wire {
-				if err := unix.Sendto(fd, w, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-					b.Fatal(err)
-				}
-				n := rawDrain(b, fd, buf)
-				if n != 10 {
-					b.Fatalf("%d destinations", n)
-				}
-			}
-		}
-		perService(b, start)
-	})
+	for _, rs := range []struct {
+		name string
+		size int
+	}{{"raw-syscalls", destRecvSize}, {"raw-syscalls-32k", 32 << 10}} {
+		rawSyscalls(b, ns, reqs, rs.name, rs.size, perService)
+	}
 	// raw-syscalls plus a MSG_PEEK before every read, as nlconn does to
 	// size its buffer: the price of the extra syscalls.
 	b.Run("raw-syscalls-peek", func(b *testing.B) {
@@ -328,4 +300,47 @@ func rawDrain(b *testing.B, fd int, buf []byte) int {
 			p = p[(l+3)&^3:]
 		}
 	}
+}
+
+// rawSyscalls is the raw-syscalls sub-benchmark reading into size-byte
+// buffers: the kernel sizes each dump datagram by the largest read a socket
+// offered, so 32 KiB reads cost it two 32 KiB allocations per service.
+func rawSyscalls(b *testing.B, ns *nstest.NS, reqs []netlink.Message, name string, size int, perService func(*testing.B, time.Time)) {
+	b.Run(name, func(b *testing.B) {
+		var fd int
+		err := ns.Do(func() (err error) {
+			fd, err = unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_GENERIC)
+			if err != nil {
+				return err
+			}
+			return unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer unix.Close(fd)
+		wire := make([][]byte, len(reqs))
+		for i, m := range reqs {
+			m.Header.Flags = netlink.Request | netlink.Dump
+			m.Header.Sequence = uint32(i + 1)
+			m.Header.Length = uint32(16 + len(m.Data))
+			if wire[i], err = m.MarshalBinary(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		buf := make([]byte, size)
+		start := time.Now()
+		for b.Loop() {
+			for _, w := range wire {
+				if err := unix.Sendto(fd, w, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+					b.Fatal(err)
+				}
+				n := rawDrain(b, fd, buf)
+				if n != 10 {
+					b.Fatalf("%d destinations", n)
+				}
+			}
+		}
+		perService(b, start)
+	})
 }
