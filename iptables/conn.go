@@ -33,7 +33,7 @@ type Conn struct {
 // dumpSockets is how many sockets Save dumps chains on at once. Each dump
 // is a short kernel round trip (~30 µs); with several in flight the
 // kernel work and nfkit's decoding run on every core.
-const dumpSockets = 4
+var dumpSockets = 4
 
 // pool returns the sockets for concurrent dumps, opening them once. They
 // are bare netlink sockets: Save reads rules off them without building

@@ -174,8 +174,8 @@ func (c *Conn) tableText(ctx context.Context, f Family, table string, counters b
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
-		mu      sync.Mutex
-		text    = &tableTextBufs{bufs: make([][]byte, len(conns)), spans: map[string]textSpan{}}
+		text    = &tableTextBufs{bufs: make([][]byte, len(conns))}
+		printed = make([][]namedSpan, len(conns)) // per worker: no lock
 		foreign atomic.Bool
 		errOnce sync.Once
 		first   error
@@ -209,9 +209,7 @@ func (c *Conn) tableText(ctx context.Context, f Family, table string, counters b
 				case err != nil:
 					fail(err)
 				case w.sb.Len() > lo:
-					mu.Lock()
-					text.spans[name] = textSpan{buf: wi, lo: lo, hi: w.sb.Len()}
-					mu.Unlock()
+					printed[wi] = append(printed[wi], namedSpan{name, textSpan{buf: wi, lo: lo, hi: w.sb.Len()}})
 				}
 			}
 		}()
@@ -233,6 +231,16 @@ func (c *Conn) tableText(ctx context.Context, f Family, table string, counters b
 		return nil, nil, false, first
 	case err != nil:
 		return nil, nil, false, err
+	}
+	n := 0
+	for _, p := range printed {
+		n += len(p)
+	}
+	text.spans = make(map[string]textSpan, n)
+	for _, p := range printed {
+		for _, s := range p {
+			text.spans[s.name] = s.span
+		}
 	}
 	return tc, text, false, nil
 }
@@ -261,6 +269,11 @@ type tableTextBufs struct {
 }
 
 type textSpan struct{ buf, lo, hi int }
+
+type namedSpan struct {
+	name string
+	span textSpan
+}
 
 // saveWorker dumps chains on its socket n and prints their rules into
 // sb (one per tableText worker; it holds what is reused from chain to
