@@ -59,12 +59,15 @@ type transport interface {
 // Conn is a netlink connection for one protocol (NETLINK_NETFILTER or
 // NETLINK_GENERIC).
 type Conn struct {
-	mu      sync.Mutex
-	t       transport
-	seq     uint32
-	wbuf    []byte // request scratch of Execute and Dump (the kernel copies on send)
-	readBuf int    // current receive buffer target
-	sendBuf int    // current send buffer target
+	mu   sync.Mutex
+	t    transport
+	seq  uint32
+	wbuf []byte // request scratch of Execute and Dump (the kernel copies on send)
+	// unfinished is the sequence number of a dump abandoned before its
+	// end, 0 when none: see settle.
+	unfinished uint32
+	readBuf    int // current receive buffer target
+	sendBuf    int // current send buffer target
 }
 
 // Dial opens a netlink socket of the given protocol.

@@ -16,6 +16,9 @@ func kernelError(a ackInfo, index int) *Error {
 func (c *Conn) Execute(ctx context.Context, req netlink.Message) ([]netlink.Message, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := c.settle(ctx); err != nil {
+		return nil, err
+	}
 	req.Header.Flags |= netlink.Request | netlink.Acknowledge
 	req.Header.Sequence = c.nextSeq()
 	c.wbuf = appendMessage(c.wbuf[:0], req)
@@ -87,6 +90,10 @@ func (c *Conn) dump(ctx context.Context, req netlink.Message, borrow bool) iter.
 	return func(yield func(netlink.Message, error) bool) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
+		if err := c.settle(ctx); err != nil {
+			yield(netlink.Message{}, err)
+			return
+		}
 		req.Header.Flags |= netlink.Request | netlink.Dump
 		req.Header.Sequence = c.nextSeq()
 		c.wbuf = appendMessage(c.wbuf[:0], req)
@@ -101,6 +108,9 @@ func (c *Conn) dump(ctx context.Context, req netlink.Message, borrow bool) iter.
 		for {
 			b, err := c.t.recv(ctx, true, borrow)
 			if err != nil {
+				// The kernel's dump may still be running on the socket;
+				// the next exchange finishes it first.
+				c.unfinished = req.Header.Sequence
 				if !stopped {
 					yield(netlink.Message{}, err)
 				}
@@ -138,6 +148,9 @@ func (c *Conn) dump(ctx context.Context, req netlink.Message, borrow bool) iter.
 				return true
 			})
 			if perr != nil {
+				if !done {
+					c.unfinished = req.Header.Sequence
+				}
 				if !stopped {
 					yield(netlink.Message{}, perr)
 				}
@@ -186,6 +199,9 @@ func (c *Conn) Pipeline(ctx context.Context, msgs []netlink.Message, stopOnError
 	replies := make([]Reply, len(msgs))
 	for i := range replies {
 		replies[i].Err = ErrNotSent
+	}
+	if err := c.settle(ctx); err != nil {
+		return replies, err
 	}
 	if err := c.growBuffers(0, pipelineWindow*1024); err != nil {
 		return replies, err
@@ -291,4 +307,29 @@ func (c *Conn) Receive(ctx context.Context) ([]netlink.Message, error) {
 		return true
 	})
 	return out, err
+}
+
+// settle finishes a dump an earlier exchange gave up on (its context was
+// cancelled, or a read failed) before this exchange starts: the kernel
+// runs one dump per socket at a time and keeps producing the abandoned
+// one as the socket is read, so a new dump request would fail with EBUSY
+// and its replies would queue behind stale ones. It reads, and drops, the
+// rest of that dump. Must be called with c.mu held.
+func (c *Conn) settle(ctx context.Context) error {
+	for c.unfinished != 0 {
+		b, err := c.t.recv(ctx, true, true)
+		if err != nil {
+			return err
+		}
+		if err := parseMessages(b, func(m netlink.Message) bool {
+			if m.Header.Sequence == c.unfinished && (m.Header.Type == netlink.Done || m.Header.Type == netlink.Error) {
+				c.unfinished = 0
+				return false
+			}
+			return true
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

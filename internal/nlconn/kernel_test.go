@@ -206,3 +206,48 @@ func TestKernelDumpBorrowed(t *testing.T) {
 		i++
 	}
 }
+
+// A dump abandoned mid-way by a cancelled context leaves the kernel's dump
+// running on the socket; the next exchange on the Conn finishes it first,
+// so a new dump works (instead of failing with EBUSY) and sees everything.
+func TestKernelDumpAfterCancel(t *testing.T) {
+	ns := nstest.New(t)
+	c, err := nlconn.Dial(unix.NETLINK_NETFILTER, &nlconn.Config{NetNS: ns.FD()})
+	require.NoError(t, err)
+	defer c.Close()
+	msgs := []netlink.Message{newTable("t", 0)}
+	for i := 0; i < 2000; i++ {
+		ae := attr.NewEncoder()
+		ae.String(unix.NFTA_CHAIN_TABLE, "t")
+		ae.String(unix.NFTA_CHAIN_NAME, "chain-"+itoa(i))
+		b, _ := ae.Encode()
+		msgs = append(msgs, nfnl.NewMessage(unix.NFNL_SUBSYS_NFTABLES, unix.NFT_MSG_NEWCHAIN, netlink.Create,
+			nfnl.Header{Family: unix.NFPROTO_INET, Version: unix.NFNETLINK_V0}, b))
+	}
+	_, err = c.Transaction(context.Background(), unix.NFNL_SUBSYS_NFTABLES, 0, msgs)
+	require.NoError(t, err)
+	req := nfnl.NewMessage(unix.NFNL_SUBSYS_NFTABLES, unix.NFT_MSG_GETCHAIN, 0, nfnl.Header{Family: unix.NFPROTO_INET}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	seen := 0
+	var derr error
+	for _, err := range c.Dump(ctx, req) {
+		if err != nil {
+			derr = err
+			break
+		}
+		if seen++; seen == 1 {
+			cancel()
+		}
+	}
+	require.ErrorIs(t, derr, context.Canceled)
+	require.Less(t, seen, 2000, "the dump ran to its end before the cancellation was seen")
+	for round := 0; round < 2; round++ {
+		n := 0
+		for _, err := range c.Dump(context.Background(), req) {
+			require.NoError(t, err)
+			n++
+		}
+		require.Equal(t, 2000, n)
+	}
+	require.Equal(t, []string{"t"}, tableNames(t, c))
+}

@@ -30,6 +30,9 @@ func (c *Conn) Transaction(ctx context.Context, subsys uint8, genID uint32, msgs
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := c.settle(ctx); err != nil {
+		return nil, err
+	}
 
 	n := uint32(len(msgs))
 	begin := c.nextSeq()
