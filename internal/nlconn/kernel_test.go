@@ -228,6 +228,7 @@ func TestKernelDumpAfterCancel(t *testing.T) {
 	require.NoError(t, err)
 	req := nfnl.NewMessage(unix.NFNL_SUBSYS_NFTABLES, unix.NFT_MSG_GETCHAIN, 0, nfnl.Header{Family: unix.NFPROTO_INET}, nil)
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	seen := 0
 	var derr error
 	for _, err := range c.Dump(ctx, req) {
