@@ -27,6 +27,9 @@ type Conn struct {
 	// rule dumps (see save.go).
 	mu      sync.Mutex
 	dumpers []*nlconn.Conn
+
+	spareMu sync.Mutex
+	spare   [][]byte // Save's text buffers, kept for the next Save (save.go)
 	ipset   *ipset.Conn // set name lookups, dialed on first use (sets.go)
 }
 

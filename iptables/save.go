@@ -66,6 +66,11 @@ func (c *Conn) Save(ctx context.Context, w io.Writer, f Family, table string, op
 		if err != nil {
 			return err
 		}
+		for _, st := range listed { // a listing a commit interrupted
+			if st.text != nil {
+				c.keepTextBufs(st.text.bufs)
+			}
+		}
 		listed = listed[:0]
 		for _, t := range tables {
 			st, err := c.listTable(ctx, f, t, opt.Counters)
@@ -92,7 +97,48 @@ func (c *Conn) Save(ctx context.Context, w io.Writer, f Family, table string, op
 	for _, st := range listed {
 		writeTable(bw, st, table != "")
 	}
-	return bw.Flush()
+	err := bw.Flush()
+	for _, st := range listed {
+		if st.text != nil {
+			c.keepTextBufs(st.text.bufs)
+		}
+	}
+	return err
+}
+
+// Save prints into one growing buffer per dump worker; a Conn keeps them
+// for its next Save (up to maxSpareText bytes), since programs that save
+// once usually save again, and for a big table these buffers are most of
+// what Save allocates: building them anew each time would leave the
+// garbage collector tens of megabytes to trace and reclaim per Save.
+const maxSpareText = 64 << 20
+
+// textBuf returns an empty buffer for a dump worker's text.
+func (c *Conn) textBuf() []byte {
+	c.spareMu.Lock()
+	defer c.spareMu.Unlock()
+	if n := len(c.spare); n > 0 {
+		b := c.spare[n-1]
+		c.spare = c.spare[:n-1]
+		return b[:0]
+	}
+	return nil
+}
+
+// keepTextBufs takes back the buffers of a Save that has written them out.
+func (c *Conn) keepTextBufs(bufs [][]byte) {
+	c.spareMu.Lock()
+	defer c.spareMu.Unlock()
+	held := 0
+	for _, b := range c.spare {
+		held += cap(b)
+	}
+	for _, b := range bufs {
+		if b != nil && held+cap(b) <= maxSpareText {
+			c.spare = append(c.spare, b)
+			held += cap(b)
+		}
+	}
 }
 
 // saveAttempts is how many times Save lists the ruleset before it gives up
@@ -195,6 +241,7 @@ func (c *Conn) tableText(ctx context.Context, f Family, table string, counters b
 			// this worker prints goes into one buffer; the table is
 			// written from the spans once it is complete.
 			w := &saveWorker{d: ruleDec{pool: &decPool{}}, s: n, sets: sets, f: f, table: table, counters: counters}
+			w.sb.b = c.textBuf()
 			defer func() { text.bufs[wi] = w.sb.b }()
 			for name := range names {
 				if ctx.Err() != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -223,5 +224,35 @@ func TestSaveRetriesAcrossCommits(t *testing.T) {
 	}
 	if b.Len() != 0 || n != saveAttempts {
 		t.Errorf("wrote %d bytes after %d listings; want nothing after %d", b.Len(), n, saveAttempts)
+	}
+}
+
+// TestSaveReusesBuffersCleanly: a Conn reuses the text buffers of one Save
+// in the next; a smaller ruleset saved after a bigger one prints only its
+// own rules, exactly as iptables-nft-save does.
+func TestSaveReusesBuffersCleanly(t *testing.T) {
+	nstest.RequireTool(t, "iptables-nft-save")
+	ns := nstest.New(t)
+	c := dialNS(t, ns)
+	var in strings.Builder
+	in.WriteString("*filter\n")
+	for i := 0; i < 40; i++ {
+		fmt.Fprintf(&in, ":C%d - [0:0]\n", i)
+	}
+	for i := 0; i < 40; i++ {
+		for j := 0; j < 20; j++ {
+			fmt.Fprintf(&in, "-A C%d -s 192.0.2.%d/32 -p tcp -m tcp --dport %d -j ACCEPT\n", i, j+1, 1000+i)
+		}
+	}
+	in.WriteString("COMMIT\n")
+	ns.RunInput(t, in.String(), "iptables-nft-restore")
+	big := saveString(t, c, IPv4, "filter", false)
+	ns.RunInput(t, "*filter\n:C7 - [0:0]\n-A C7 -s 198.51.100.7/32 -j DROP\nCOMMIT\n", "iptables-nft-restore")
+	small := saveString(t, c, IPv4, "filter", false)
+	if len(small) >= len(big) {
+		t.Fatalf("second Save is not smaller (%d >= %d bytes)", len(small), len(big))
+	}
+	if want := stripSaveComments(ns.Run(t, "iptables-nft-save", "-t", "filter")); stripSaveComments(small) != want {
+		t.Errorf("Save after a bigger Save:\n%s\niptables-nft-save:\n%s", small, want)
 	}
 }
