@@ -38,13 +38,14 @@ type Conn struct {
 // kernel work and nfkit's decoding run on every core.
 var dumpSockets = 4
 
-// pool returns the sockets for concurrent dumps, opening them once. They
+// pool returns the sockets for concurrent dumps (dumpSockets for rules,
+// one for the chain list), opening them once. They
 // are bare netlink sockets: Save reads rules off them without building
 // nft.Rule values (see saveWorker).
 func (c *Conn) pool() ([]*nlconn.Conn, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for len(c.dumpers) < dumpSockets {
+	for len(c.dumpers) < dumpSockets+1 {
 		n, err := dialSibling(c, func(netns int) (*nlconn.Conn, error) {
 			return nlconn.Dial(unix.NETLINK_NETFILTER, &nlconn.Config{NetNS: netns})
 		})

@@ -6,6 +6,10 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nfkit/nfkit/internal/attr"
 )
 
 func FuzzParseRule(f *testing.F) {
@@ -196,4 +200,36 @@ func TestRepeatedMatch(t *testing.T) {
 	if got := r.Spec(IPv4); got != spec {
 		t.Errorf("printed %q, want %q", got, spec)
 	}
+}
+
+// FuzzDecodeListedChain: Save's chain decoder never panics, and what it
+// reads from a chain it also reads from the same attributes re-encoded.
+func FuzzDecodeListedChain(f *testing.F) {
+	var e attr.Writer
+	e.String(unix.NFTA_CHAIN_TABLE, "filter")
+	e.String(unix.NFTA_CHAIN_NAME, "INPUT")
+	e.U64(unix.NFTA_CHAIN_HANDLE, 1)
+	var h attr.Writer
+	h.U32(unix.NFTA_HOOK_HOOKNUM, 1)
+	h.U32(unix.NFTA_HOOK_PRIORITY, 0)
+	e.Bytes(unix.NFTA_CHAIN_HOOK|unix.NLA_F_NESTED, h.Buf)
+	e.U32(unix.NFTA_CHAIN_POLICY, 1)
+	e.String(unix.NFTA_CHAIN_TYPE, "filter")
+	f.Add(e.Buf)
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ch, ours, err := decodeListedChain(b, "filter")
+		if err != nil {
+			return
+		}
+		var w attr.Writer
+		w.String(unix.NFTA_CHAIN_NAME, ch.name)
+		if !ours {
+			w.String(unix.NFTA_CHAIN_TABLE, "other")
+		}
+		back, ours2, err := decodeListedChain(w.Buf, "filter")
+		if err != nil || ours2 != ours || (back.name != ch.name && !strings.ContainsRune(ch.name, 0)) {
+			t.Fatalf("%q: name %q ours %v, re-encoded: %q %v %v", b, ch.name, ours, back.name, ours2, err)
+		}
+	})
 }

@@ -112,20 +112,57 @@ func (c *Conn) loadChains(ctx context.Context, f Family, table string) (*tableCh
 }
 
 // loadChainsFunc is loadChains calling found, when not nil, with the name
-// of every chain iptables knows as soon as the dump delivers it (Save
-// starts dumping its rules before the chain list is complete).
+// of every chain iptables knows as soon as the dump delivers it.
 func (c *Conn) loadChainsFunc(ctx context.Context, f Family, table string, found func(string) bool) (*tableChains, error) {
 	if !f.valid() {
 		return nil, invalid("family %d", f)
 	}
+	chains := func(yield func(listedChain, error) bool) {
+		for ch, err := range c.n.AllChains(ctx, nft.Family(f), table) {
+			var lc listedChain
+			if err == nil {
+				lc = listedChain{name: ch.Name, handle: ch.Handle, base: ch.IsBase(), prio: ch.Priority,
+					ctype: string(ch.Type), drop: ch.Policy == nft.PolicyDrop,
+					packets: ch.Counters.Packets, bytes: ch.Counters.Bytes}
+				if lc.base {
+					lc.hook = uint32(ch.Hook) - 1
+				}
+			}
+			if !yield(lc, err) {
+				return
+			}
+		}
+	}
+	return c.tableChainsOf(ctx, f, table, chains, true, found)
+}
+
+// listedChain is what iptables needs of a chain the kernel listed.
+type listedChain struct {
+	name           string
+	handle         uint64
+	base           bool
+	hook           uint32 // the kernel's hook number (base chains)
+	prio           int32
+	ctype          string
+	drop           bool // policy DROP
+	packets, bytes uint64
+}
+
+// tableChainsOf builds the tableChains of table from its chain listing,
+// with the chain handles when withHandles (Save needs none).
+func (c *Conn) tableChainsOf(ctx context.Context, f Family, table string, chains iter.Seq2[listedChain, error],
+	withHandles bool, found func(string) bool) (*tableChains, error) {
 	bt, ok := builtins[table]
 	if !ok {
 		return nil, invalid("table %q", table)
 	}
-	tc := &tableChains{handles: map[string]uint64{}}
+	tc := &tableChains{}
+	if withHandles {
+		tc.handles = map[string]uint64{}
+	}
 	builtinsFound := map[string]Chain{}
 	var users []string
-	for ch, err := range c.n.AllChains(ctx, nft.Family(f), table) {
+	for ch, err := range chains {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				break
@@ -133,27 +170,31 @@ func (c *Conn) loadChainsFunc(ctx context.Context, f Family, table string, found
 			return nil, err
 		}
 		tc.exists = true
-		if !ch.IsBase() {
-			users = append(users, ch.Name)
-			tc.handles[ch.Name] = ch.Handle
-			if found != nil && !found(ch.Name) {
+		if !ch.base {
+			users = append(users, ch.name)
+			if withHandles {
+				tc.handles[ch.name] = ch.handle
+			}
+			if found != nil && !found(ch.name) {
 				return nil, ctx.Err()
 			}
 			continue
 		}
-		bc, ok := bt[ch.Name]
-		if !ok || uint32(ch.Hook)-1 != bc.hook || ch.Priority != bc.prio || string(ch.Type) != bc.ctype {
+		bc, ok := bt[ch.name]
+		if !ok || ch.hook != bc.hook || ch.prio != bc.prio || ch.ctype != bc.ctype {
 			tc.tainted = true
 			continue
 		}
 		pol := "ACCEPT"
-		if ch.Policy == nft.PolicyDrop {
+		if ch.drop {
 			pol = "DROP"
 		}
-		builtinsFound[ch.Name] = Chain{Name: ch.Name, Builtin: true, Policy: pol,
-			Counters: Counters{Packets: ch.Counters.Packets, Bytes: ch.Counters.Bytes}}
-		tc.handles[ch.Name] = ch.Handle
-		if found != nil && !found(ch.Name) {
+		builtinsFound[ch.name] = Chain{Name: ch.name, Builtin: true, Policy: pol,
+			Counters: Counters{Packets: ch.packets, Bytes: ch.bytes}}
+		if withHandles {
+			tc.handles[ch.name] = ch.handle
+		}
+		if found != nil && !found(ch.name) {
 			return nil, ctx.Err()
 		}
 	}

@@ -217,6 +217,8 @@ func (c *Conn) tableText(ctx context.Context, f Family, table string, counters b
 	if err != nil {
 		return nil, nil, false, err
 	}
+	// The last socket lists the chains while the others dump their rules.
+	chainSock, conns := conns[len(conns)-1], conns[:len(conns)-1]
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -261,7 +263,10 @@ func (c *Conn) tableText(ctx context.Context, f Family, table string, counters b
 			}
 		}()
 	}
-	tc, err := c.loadChainsFunc(ctx, f, table, func(name string) bool {
+	if !f.valid() {
+		return nil, nil, false, invalid("family %d", f)
+	}
+	tc, err := c.tableChainsOf(ctx, f, table, saveChains(ctx, chainSock, f, table), false, func(name string) bool {
 		select {
 		case names <- name:
 			return true
