@@ -35,16 +35,8 @@ import (
 //
 //	go test -run '^$' -bench KubeSaveFloor -benchtime 3x ./iptables
 func BenchmarkKubeSaveFloor(b *testing.B) {
-	full := kubeRuleset(kubeServices(benchSvcs, benchEps))
-	ns := benchNS(b)
+	ns, c := kubeSaveSetup(b)
 	defer ns.Close()
-	if out, err := ns.ExecInput([]byte(full), "iptables-nft-restore"); err != nil {
-		b.Fatalf("%v: %s", err, out)
-	}
-	c, err := Dial(&Config{NetNS: ns.FD()})
-	if err != nil {
-		b.Fatal(err)
-	}
 	defer c.Close()
 	ctx := context.Background()
 	var reqs [][]byte
@@ -70,6 +62,7 @@ func BenchmarkKubeSaveFloor(b *testing.B) {
 	}
 	var nls [2]*nlconn.Conn
 	for i := range nls {
+		var err error
 		if nls[i], err = nlconn.Dial(unix.NETLINK_NETFILTER, &nlconn.Config{NetNS: ns.FD()}); err != nil {
 			b.Fatal(err)
 		}

@@ -110,16 +110,8 @@ func BenchmarkKubeNoFlushOneService(b *testing.B) {
 // BenchmarkKubeSave: Save vs iptables-nft-save of the full ruleset, both
 // into memory.
 func BenchmarkKubeSave(b *testing.B) {
-	full := kubeRuleset(kubeServices(benchSvcs, benchEps))
-	ns := benchNS(b)
+	ns, c := kubeSaveSetup(b)
 	defer ns.Close()
-	if out, err := ns.ExecInput([]byte(full), "iptables-nft-restore"); err != nil {
-		b.Fatalf("%v: %s", err, out)
-	}
-	c, err := Dial(&Config{NetNS: ns.FD()})
-	if err != nil {
-		b.Fatal(err)
-	}
 	defer c.Close()
 	ctx := context.Background()
 	var buf bytes.Buffer
@@ -400,4 +392,21 @@ func noFlushSetup(b *testing.B) ([]string, *nstest.NS, *nstest.NS, *Conn) {
 		b.Fatal(err)
 	}
 	return updates, nsK, nsC, c
+}
+
+// kubeSaveSetup makes a namespace holding the full kube ruleset, written
+// by iptables-nft-restore, and a Conn in it.
+func kubeSaveSetup(b *testing.B) (*nstest.NS, *Conn) {
+	full := kubeRuleset(kubeServices(benchSvcs, benchEps))
+	ns := benchNS(b)
+	if out, err := ns.ExecInput([]byte(full), "iptables-nft-restore"); err != nil {
+		ns.Close()
+		b.Fatalf("%v: %s", err, out)
+	}
+	c, err := Dial(&Config{NetNS: ns.FD()})
+	if err != nil {
+		ns.Close()
+		b.Fatal(err)
+	}
+	return ns, c
 }

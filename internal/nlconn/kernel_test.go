@@ -169,17 +169,7 @@ func TestKernelDumpBorrowed(t *testing.T) {
 	c, err := nlconn.Dial(unix.NETLINK_NETFILTER, &nlconn.Config{NetNS: ns.FD()})
 	require.NoError(t, err)
 	defer c.Close()
-	msgs := []netlink.Message{newTable("t", 0)}
-	for i := 0; i < 3000; i++ {
-		ae := attr.NewEncoder()
-		ae.String(unix.NFTA_CHAIN_TABLE, "t")
-		ae.String(unix.NFTA_CHAIN_NAME, "chain-"+itoa(i))
-		b, _ := ae.Encode()
-		msgs = append(msgs, nfnl.NewMessage(unix.NFNL_SUBSYS_NFTABLES, unix.NFT_MSG_NEWCHAIN, netlink.Create,
-			nfnl.Header{Family: unix.NFPROTO_INET, Version: unix.NFNETLINK_V0}, b))
-	}
-	_, err = c.Transaction(ctx, unix.NFNL_SUBSYS_NFTABLES, 0, msgs)
-	require.NoError(t, err)
+	makeChains(t, c, 3000)
 	req := nfnl.NewMessage(unix.NFNL_SUBSYS_NFTABLES, unix.NFT_MSG_GETCHAIN, 0, nfnl.Header{Family: unix.NFPROTO_INET}, nil)
 	var kept [][]byte
 	for m, err := range c.Dump(ctx, req) {
@@ -215,17 +205,7 @@ func TestKernelDumpAfterCancel(t *testing.T) {
 	c, err := nlconn.Dial(unix.NETLINK_NETFILTER, &nlconn.Config{NetNS: ns.FD()})
 	require.NoError(t, err)
 	defer c.Close()
-	msgs := []netlink.Message{newTable("t", 0)}
-	for i := 0; i < 2000; i++ {
-		ae := attr.NewEncoder()
-		ae.String(unix.NFTA_CHAIN_TABLE, "t")
-		ae.String(unix.NFTA_CHAIN_NAME, "chain-"+itoa(i))
-		b, _ := ae.Encode()
-		msgs = append(msgs, nfnl.NewMessage(unix.NFNL_SUBSYS_NFTABLES, unix.NFT_MSG_NEWCHAIN, netlink.Create,
-			nfnl.Header{Family: unix.NFPROTO_INET, Version: unix.NFNETLINK_V0}, b))
-	}
-	_, err = c.Transaction(context.Background(), unix.NFNL_SUBSYS_NFTABLES, 0, msgs)
-	require.NoError(t, err)
+	makeChains(t, c, 2000)
 	req := nfnl.NewMessage(unix.NFNL_SUBSYS_NFTABLES, unix.NFT_MSG_GETCHAIN, 0, nfnl.Header{Family: unix.NFPROTO_INET}, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -251,4 +231,21 @@ func TestKernelDumpAfterCancel(t *testing.T) {
 		require.Equal(t, 2000, n)
 	}
 	require.Equal(t, []string{"t"}, tableNames(t, c))
+}
+
+// makeChains commits table inet t with n chains, enough for a chain dump
+// of many datagrams.
+func makeChains(t *testing.T, c *nlconn.Conn, n int) {
+	t.Helper()
+	msgs := []netlink.Message{newTable("t", 0)}
+	for i := 0; i < n; i++ {
+		ae := attr.NewEncoder()
+		ae.String(unix.NFTA_CHAIN_TABLE, "t")
+		ae.String(unix.NFTA_CHAIN_NAME, "chain-"+itoa(i))
+		b, _ := ae.Encode()
+		msgs = append(msgs, nfnl.NewMessage(unix.NFNL_SUBSYS_NFTABLES, unix.NFT_MSG_NEWCHAIN, netlink.Create,
+			nfnl.Header{Family: unix.NFPROTO_INET, Version: unix.NFNETLINK_V0}, b))
+	}
+	_, err := c.Transaction(context.Background(), unix.NFNL_SUBSYS_NFTABLES, 0, msgs)
+	require.NoError(t, err)
 }
