@@ -137,11 +137,9 @@ func (c *Conn) getSocket() (*nlconn.Conn, error) {
 	return c.c.DialSibling(unix.NETLINK_GENERIC, *cfg)
 }
 
-// sockConfig is the configuration of every IPVS socket. IPVS replies are
-// small and its dump datagrams are capped by the kernel at 32 KiB, so
-// datagrams are read straight into a 64 KiB buffer without the size peek:
-// listing costs one dump (two datagrams) per service, and the peek was two
-// of its five syscalls.
+// sockConfig is the configuration of every IPVS socket: nlconn's 64 KiB
+// reads, which hold any IPVS reply (dump datagrams are capped by the
+// kernel at 32 KiB). The destination sockets read less (destRecvSize).
 func sockConfig(netns int) *nlconn.Config {
 	return &nlconn.Config{NetNS: netns, RecvSize: 64 << 10}
 }
