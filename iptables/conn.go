@@ -29,7 +29,7 @@ type Conn struct {
 	dumpers []*nlconn.Conn
 
 	spareMu sync.Mutex
-	spare   [][]byte // Save's text buffers, kept for the next Save (save.go)
+	spare   [][]byte    // Save's text buffers, kept for the next Save (save.go)
 	ipset   *ipset.Conn // set name lookups, dialed on first use (sets.go)
 }
 
