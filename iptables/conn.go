@@ -36,12 +36,12 @@ type Conn struct {
 // dumpSockets is how many sockets Save dumps chains on at once. Each dump
 // is a short kernel round trip (~30 µs); with several in flight the
 // kernel work and nfkit's decoding run on every core.
-var dumpSockets = 4
+const dumpSockets = 4
 
-// pool returns the sockets for concurrent dumps (dumpSockets for rules,
-// one for the chain list), opening them once. They
-// are bare netlink sockets: Save reads rules off them without building
-// nft.Rule values (see saveWorker).
+// pool returns the sockets for Save's concurrent dumps, dumpSockets for
+// rules and one for the chain list, opening them once. They are bare
+// netlink sockets: Save reads rules and chains off them without building
+// nft values (see saveWorker and saveChains).
 func (c *Conn) pool() ([]*nlconn.Conn, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -66,14 +66,10 @@ func (c *Conn) Save(ctx context.Context, w io.Writer, f Family, table string, op
 		if err != nil {
 			return err
 		}
-		for _, st := range listed { // a listing a commit interrupted
-			if st.text != nil {
-				c.keepTextBufs(st.text.bufs)
-			}
-		}
+		c.keepTextBufs(listed) // of a listing a commit interrupted
 		listed = listed[:0]
 		for _, t := range tables {
-			st, err := c.listTable(ctx, f, t, opt.Counters)
+			st, err := c.tableText(ctx, f, t, opt.Counters)
 			if err != nil {
 				return err
 			}
@@ -98,11 +94,7 @@ func (c *Conn) Save(ctx context.Context, w io.Writer, f Family, table string, op
 		writeTable(bw, st, table != "")
 	}
 	err := bw.Flush()
-	for _, st := range listed {
-		if st.text != nil {
-			c.keepTextBufs(st.text.bufs)
-		}
-	}
+	c.keepTextBufs(listed)
 	return err
 }
 
@@ -125,18 +117,24 @@ func (c *Conn) textBuf() []byte {
 	return nil
 }
 
-// keepTextBufs takes back the buffers of a Save that has written them out.
-func (c *Conn) keepTextBufs(bufs [][]byte) {
+// keepTextBufs takes back the text buffers of listed tables that are
+// written out (or dropped).
+func (c *Conn) keepTextBufs(listed []savedTable) {
 	c.spareMu.Lock()
 	defer c.spareMu.Unlock()
 	held := 0
 	for _, b := range c.spare {
 		held += cap(b)
 	}
-	for _, b := range bufs {
-		if b != nil && held+cap(b) <= maxSpareText {
-			c.spare = append(c.spare, b)
-			held += cap(b)
+	for _, st := range listed {
+		if st.text == nil {
+			continue
+		}
+		for _, b := range st.text.bufs {
+			if b != nil && held+cap(b) <= maxSpareText {
+				c.spare = append(c.spare, b)
+				held += cap(b)
+			}
 		}
 	}
 }
@@ -155,11 +153,6 @@ type savedTable struct {
 	tc      *tableChains
 	text    *tableTextBufs
 	foreign bool
-}
-
-func (c *Conn) listTable(ctx context.Context, f Family, table string, counters bool) (savedTable, error) {
-	tc, text, foreign, err := c.tableText(ctx, f, table, counters)
-	return savedTable{table, tc, text, foreign}, err
 }
 
 // writeTable prints a listed table; one that does not exist only when it
@@ -200,8 +193,8 @@ func writeTable(w *bufio.Writer, st savedTable, always bool) {
 }
 
 // tableText lists the chains of table and dumps and prints the rules of
-// every chain as "-A" lines (text by chain name). foreign reports a rule
-// iptables-nft did not write: the table is then not printed at all, like
+// every chain as "-A" lines (text by chain name). A table holding a rule
+// iptables-nft did not write comes back foreign: it is not printed at all, like
 // iptables-nft-save does, which is why the whole table's text is built
 // before any of it is written.
 //
@@ -212,10 +205,10 @@ func writeTable(w *bufio.Writer, st savedTable, always bool) {
 // dump at a time, so dumpSockets workers, each on its own socket, take
 // chain names as the chain dump delivers them (before the chain list is
 // complete) and each decodes and prints the chains it dumped.
-func (c *Conn) tableText(ctx context.Context, f Family, table string, counters bool) (*tableChains, *tableTextBufs, bool, error) {
+func (c *Conn) tableText(ctx context.Context, f Family, table string, counters bool) (savedTable, error) {
 	conns, err := c.pool()
 	if err != nil {
-		return nil, nil, false, err
+		return savedTable{}, err
 	}
 	// The last socket lists the chains while the others dump their rules.
 	chainSock, conns := conns[len(conns)-1], conns[:len(conns)-1]
@@ -264,7 +257,7 @@ func (c *Conn) tableText(ctx context.Context, f Family, table string, counters b
 		}()
 	}
 	if !f.valid() {
-		return nil, nil, false, invalid("family %d", f)
+		return savedTable{}, invalid("family %d", f)
 	}
 	tc, err := c.tableChainsOf(ctx, f, table, saveChains(ctx, chainSock, f, table), false, func(name string) bool {
 		select {
@@ -278,11 +271,11 @@ func (c *Conn) tableText(ctx context.Context, f Family, table string, counters b
 	wg.Wait()
 	switch {
 	case foreign.Load(): // before the errors: the other workers then fail with context.Canceled
-		return &tableChains{exists: true}, nil, true, nil
+		return savedTable{name: table, tc: &tableChains{exists: true}, foreign: true}, nil
 	case first != nil:
-		return nil, nil, false, first
+		return savedTable{}, first
 	case err != nil:
-		return nil, nil, false, err
+		return savedTable{}, err
 	}
 	n := 0
 	for _, p := range printed {
@@ -294,7 +287,7 @@ func (c *Conn) tableText(ctx context.Context, f Family, table string, counters b
 			text.spans[s.name] = s.span
 		}
 	}
-	return tc, text, false, nil
+	return savedTable{name: table, tc: tc, text: text}, nil
 }
 
 // saveLine prints r as Save does: an "-A" line of chain, with the
@@ -357,12 +350,8 @@ func (w *saveWorker) chain(ctx context.Context, chain string) error {
 	w.attrs.Buf = w.attrs.Buf[:0]
 	w.attrs.String(unix.NFTA_RULE_TABLE, w.table)
 	w.attrs.String(unix.NFTA_RULE_CHAIN, chain)
-	w.req = nfnl.Header{Family: uint8(w.f), Version: unix.NFNETLINK_V0}.Marshal(w.req[:0])
-	w.req = append(w.req, w.attrs.Buf...)
-	req := netlink.Message{
-		Header: netlink.Header{Type: nfnl.Type(unix.NFNL_SUBSYS_NFTABLES, unix.NFT_MSG_GETRULE), Flags: netlink.Request},
-		Data:   w.req,
-	}
+	var req netlink.Message
+	req, w.req = nftDumpRequest(w.req, unix.NFT_MSG_GETRULE, w.f, w.attrs.Buf)
 	for m, err := range w.s.DumpBorrowed(ctx, req) {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) { // the chain went away since the chain list

@@ -24,10 +24,7 @@ func saveChains(ctx context.Context, s *nlconn.Conn, f Family, table string) ite
 	return func(yield func(listedChain, error) bool) {
 		var e attr.Writer
 		e.String(unix.NFTA_CHAIN_TABLE, table)
-		req := netlink.Message{
-			Header: netlink.Header{Type: nfnl.Type(unix.NFNL_SUBSYS_NFTABLES, unix.NFT_MSG_GETCHAIN), Flags: netlink.Request},
-			Data:   append(nfnl.Header{Family: uint8(f), Version: unix.NFNETLINK_V0}.Marshal(nil), e.Buf...),
-		}
+		req, _ := nftDumpRequest(nil, unix.NFT_MSG_GETCHAIN, f, e.Buf)
 		for m, err := range s.DumpBorrowed(ctx, req) {
 			if err != nil {
 				yield(listedChain{}, fmt.Errorf("iptables: list chains of %s %s: %w", f, table, err))
@@ -96,4 +93,16 @@ func decodeListedChain(b []byte, table string) (ch listedChain, ours bool, err e
 		}
 	}
 	return ch, ours, it.Err()
+}
+
+// nftDumpRequest is an nf_tables GET request of cmd for family f with
+// attrs, its payload built in buf (reused by the caller from one request
+// to the next, and returned).
+func nftDumpRequest(buf []byte, cmd uint8, f Family, attrs []byte) (netlink.Message, []byte) {
+	buf = nfnl.Header{Family: uint8(f), Version: unix.NFNETLINK_V0}.Marshal(buf[:0])
+	buf = append(buf, attrs...)
+	return netlink.Message{
+		Header: netlink.Header{Type: nfnl.Type(unix.NFNL_SUBSYS_NFTABLES, cmd), Flags: netlink.Request},
+		Data:   buf,
+	}, buf
 }
