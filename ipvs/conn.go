@@ -141,7 +141,7 @@ func (c *Conn) getSocket() (*nlconn.Conn, error) {
 // reads, which hold any IPVS reply (dump datagrams are capped by the
 // kernel at 32 KiB). The destination sockets read less (destRecvSize).
 func sockConfig(netns int) *nlconn.Config {
-	return &nlconn.Config{NetNS: netns, RecvSize: 64 << 10}
+	return &nlconn.Config{NetNS: netns}
 }
 
 // destRecvSize is the receive size of the extra sockets that dump

@@ -98,6 +98,9 @@ func Dial(protocol int, cfg *Config) (*Conn, error) {
 		size = defaultRecvSize
 	}
 	t := &sockTransport{nc: nc, raw: raw, size: size}
+	// The raw I/O callbacks are made once per socket: a closure per call
+	// would be an allocation per request and per datagram.
+	t.sendFn, t.readFn = t.sendOnce, t.readOnce
 	c := newConn(t)
 	if err := c.SetBuffers(cfg.ReadBuffer, cfg.WriteBuffer); err != nil {
 		nc.Close()
@@ -163,14 +166,12 @@ type sockTransport struct {
 	out    []byte
 	outErr error
 	sendFn func(fd uintptr) bool
+	readFn func(fd uintptr) bool
 }
 
 func (s *sockTransport) close() error { return s.nc.Close() }
 
 func (s *sockTransport) send(b []byte) error {
-	if s.sendFn == nil {
-		s.sendFn = s.sendOnce
-	}
 	s.out, s.outErr = b, nil
 	err := s.raw.Write(s.sendFn)
 	serr := s.outErr
@@ -187,8 +188,7 @@ func (s *sockTransport) send(b []byte) error {
 	return nil
 }
 
-// sendOnce is the raw.Write callback of send, made once per socket (a
-// closure per request would be an allocation per dump): it sends s.out to
+// sendOnce is the raw.Write callback of send: it sends s.out to
 // the kernel with send(2), no address needed on a netlink socket bound
 // to nothing but the kernel.
 func (s *sockTransport) sendOnce(fd uintptr) bool {

@@ -44,7 +44,6 @@ type recvState struct {
 	ahead int
 
 	// The state of one recv, shared with its raw.Read callback.
-	readFn  func(fd uintptr) bool
 	ctx     context.Context
 	block   bool
 	unwatch func()
@@ -106,10 +105,7 @@ func (s *sockTransport) recv(ctx context.Context, block, borrow bool) ([]byte, e
 		}
 	}
 	r.ctx, r.block, r.unwatch = ctx, block, nil
-	if r.readFn == nil {
-		r.readFn = func(fd uintptr) bool { return s.readOnce(fd) }
-	}
-	err := s.raw.Read(r.readFn)
+	err := s.raw.Read(s.readFn)
 	got, rerr := r.got, r.err
 	if r.unwatch != nil {
 		r.unwatch()
@@ -138,8 +134,7 @@ func (s *sockTransport) recv(ctx context.Context, block, borrow bool) ([]byte, e
 	return r.take(0, borrow)
 }
 
-// readOnce is the raw.Read callback of recv, made once per socket (a
-// closure per read would be an allocation per datagram).
+// readOnce is the raw.Read callback of recv.
 func (s *sockTransport) readOnce(fd uintptr) bool {
 	r := s.rx
 	flags := unix.MSG_TRUNC | unix.MSG_WAITFORONE
